@@ -1,0 +1,29 @@
+/* cli.h - what the woolly subcommands share. */
+#ifndef WOOLLY_CLI_H
+#define WOOLLY_CLI_H
+
+#include <stdio.h>
+
+#include "woolly.h"
+
+/* Exit statuses: 0 success, 1 failure at run time, 2 bad invocation. */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* One subcommand: `woolly NAME ARGS...` calls run(argc, argv) with argv[0]
+ * set to NAME. */
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+/* "woolly CMD: MESSAGE" and a hint to --help, on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "woolly CMD: MESSAGE" on stderr; returns EXIT_RUNTIME. */
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a whole decimal integer in [min, max]; 0 on success. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
+#endif /* WOOLLY_CLI_H */

@@ -1,0 +1,51 @@
+/*
+ * internal.h - declarations shared inside libwoolly; never installed.
+ * Internal symbols are prefixed wl_ so that only woolly_* is exported.
+ */
+#ifndef WOOLLY_INTERNAL_H
+#define WOOLLY_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "woolly.h"
+
+#if defined(__GNUC__)
+# define WL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+# define WL_UNUSED __attribute__((unused))
+#else
+# define WL_PRINTF(f, a)
+# define WL_UNUSED
+#endif
+
+/* Logging through the user's callback (log.c); silent when none is set. */
+void wl_log(woolly_log_level level, const char *fmt, ...) WL_PRINTF(2, 3);
+
+/* Format a message into an optional caller buffer (buf may be NULL). */
+void wl_errbuf(char *buf, size_t size, const char *fmt, ...) WL_PRINTF(3, 4);
+void wl_verrbuf(char *buf, size_t size, const char *fmt, va_list ap) WL_PRINTF(3, 0);
+
+/* Overflow-checked size arithmetic: return 0 on success, 1 on overflow. */
+static inline int wl_mul_size(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline int wl_add_size(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+static inline int wl_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline int wl_add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+
+/* Memory aligned for the widest vectors (64 bytes); free with wl_free_aligned. */
+void *wl_alloc_aligned(size_t size);
+void wl_free_aligned(void *p);
+
+#endif /* WOOLLY_INTERNAL_H */

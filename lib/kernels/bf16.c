@@ -1,0 +1,34 @@
+/* bf16.c - kernels for AVX512-BF16 (built with BF16_CFLAGS). */
+#include <config.h>
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+static float dot_bf16(size_t n, const uint16_t *x, const uint16_t *y)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t i = 0;
+    float sum;
+
+    for (; i + 32 <= n; i += 32) {
+        __m512i vx = _mm512_loadu_si512(x + i);
+        __m512i vy = _mm512_loadu_si512(y + i);
+        acc = _mm512_dpbf16_ps(acc, (__m512bh)vx, (__m512bh)vy);
+    }
+    sum = _mm512_reduce_add_ps(acc);
+    for (; i < n; i++) {
+        uint32_t ux = (uint32_t)x[i] << 16, uy = (uint32_t)y[i] << 16;
+        float fx, fy;
+        memcpy(&fx, &ux, sizeof fx);
+        memcpy(&fy, &uy, sizeof fy);
+        sum += fx * fy;
+    }
+    return sum;
+}
+
+void wl_kernels_init_bf16(wl_kernels *k)
+{
+    k->dot_bf16 = dot_bf16;
+}

@@ -1,0 +1,55 @@
+/*
+ * kernels.h - the table of compute kernels, filled once at run time.
+ *
+ * scalar.c holds the reference version of every entry, written to be read.
+ * Each instruction-set file (avx2.c, avx512.c, vnni.c, bf16.c, amx.c,
+ * neon.c, dotprod.c) is built with its own compiler flags in its own
+ * convenience library and overrides the entries it accelerates; cpu.c calls
+ * the init functions in order, up to the level the CPU (and WOOLLY_CPU)
+ * allows.  A kernel file knows nothing of models.
+ */
+#ifndef WOOLLY_KERNELS_H
+#define WOOLLY_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wl_kernels {
+    /* sum_i x[i]*y[i] over n floats. */
+    float (*dot_f32)(size_t n, const float *x, const float *y);
+    /* sum_i x[i]*y[i] over n signed bytes, exact in 32 bits for n < 2^17. */
+    int32_t (*dot_i8)(size_t n, const int8_t *x, const int8_t *y);
+    /* sum_i x[i]*y[i] over n bfloat16 values, accumulated in float. */
+    float (*dot_bf16)(size_t n, const uint16_t *x, const uint16_t *y);
+    /* c[i*ldc + j] = sum_k a[i*lda + k] * b[j*ldb + k], signed bytes into
+     * int32: an m x k matrix times the transpose of an n x k one. */
+    void (*gemm_i8)(size_t m, size_t n, size_t k,
+                    const int8_t *a, size_t lda,
+                    const int8_t *b, size_t ldb,
+                    int32_t *c, size_t ldc);
+} wl_kernels;
+
+/* The table for this process (cpu.c); initialised on first use. */
+const wl_kernels *wl_kernels_get(void);
+/* Fill K with the kernels of the ISA bits in ISA (which must all be
+ * supported here); returns the name of the highest level applied.  Tests
+ * use it to reach every level in one process. */
+const char *wl_kernels_fill(wl_kernels *k, unsigned isa);
+
+void wl_kernels_init_scalar(wl_kernels *k);
+void wl_kernels_init_avx2(wl_kernels *k);
+void wl_kernels_init_avx512(wl_kernels *k);
+void wl_kernels_init_vnni(wl_kernels *k);
+void wl_kernels_init_bf16(wl_kernels *k);
+void wl_kernels_init_amx(wl_kernels *k);
+void wl_kernels_init_neon(wl_kernels *k);
+void wl_kernels_init_dotprod(wl_kernels *k);
+
+/* The scalar kernels, callable directly as the reference in tests. */
+float wl_dot_f32_scalar(size_t n, const float *x, const float *y);
+int32_t wl_dot_i8_scalar(size_t n, const int8_t *x, const int8_t *y);
+float wl_dot_bf16_scalar(size_t n, const uint16_t *x, const uint16_t *y);
+void wl_gemm_i8_scalar(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
+                       const int8_t *b, size_t ldb, int32_t *c, size_t ldc);
+
+#endif /* WOOLLY_KERNELS_H */

@@ -1,0 +1,192 @@
+/* check_kernels.c - every kernel level against the scalar reference. */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "testutil.h"
+#include "woolly.h"
+
+/* The levels this machine can run, each as the ISA mask it enables. */
+static const unsigned level_masks[] = {
+    WOOLLY_ISA_AVX2,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16 |
+        WOOLLY_ISA_AMX,
+    WOOLLY_ISA_NEON,
+    WOOLLY_ISA_NEON | WOOLLY_ISA_DOTPROD,
+};
+#define N_MASKS (sizeof level_masks / sizeof level_masks[0])
+
+static int runnable(unsigned mask)
+{
+    unsigned here = woolly_isa_compiled() & woolly_isa_detected();
+    return (mask & here) == mask;
+}
+
+static const size_t lengths[] = { 0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256, 1000, 4096 };
+#define N_LENGTHS (sizeof lengths / sizeof lengths[0])
+
+START_TEST(dot_f32_matches_scalar)
+{
+    float x[4096], y[4096];
+    uint64_t seed = 1;
+    wl_kernels k;
+
+    for (size_t i = 0; i < 4096; i++) {
+        x[i] = tu_randf(&seed);
+        y[i] = tu_randf(&seed);
+    }
+    for (size_t m = 0; m < N_MASKS; m++) {
+        if (!runnable(level_masks[m]))
+            continue;
+        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        for (size_t l = 0; l < N_LENGTHS; l++) {
+            size_t n = lengths[l];
+            double ref = 0, mag = 0;
+            for (size_t i = 0; i < n; i++) {
+                ref += (double)x[i] * y[i];
+                mag += fabs((double)x[i] * y[i]);
+            }
+            float got = k.dot_f32(n, x, y);
+            ck_assert_msg(fabs(got - ref) <= (double)(n + 1) * 1.2e-7 * mag + 1e-30, "%s dot_f32 n=%zu: %g vs %g",
+                          name, n, (double)got, ref);
+        }
+    }
+}
+END_TEST
+
+START_TEST(dot_i8_is_exact)
+{
+    int8_t x[4096], y[4096];
+    uint64_t seed = 2;
+    wl_kernels k;
+
+    for (size_t i = 0; i < 4096; i++) {
+        x[i] = (int8_t)(tu_rand(&seed) >> 56);
+        y[i] = (int8_t)(tu_rand(&seed) >> 56);
+    }
+    x[5] = y[5] = -128;   /* the corner that saturating instructions get wrong */
+    x[6] = -128; y[6] = 127;
+    for (size_t m = 0; m < N_MASKS; m++) {
+        if (!runnable(level_masks[m]))
+            continue;
+        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        for (size_t l = 0; l < N_LENGTHS; l++) {
+            size_t n = lengths[l];
+            ck_assert_msg(k.dot_i8(n, x, y) == wl_dot_i8_scalar(n, x, y), "%s dot_i8 n=%zu", name, n);
+        }
+        /* All -128: the largest sums. */
+        int8_t mx[4096];
+        memset(mx, 0x80, sizeof mx);
+        ck_assert_int_eq(k.dot_i8(4096, mx, mx), 4096 * 16384);
+    }
+}
+END_TEST
+
+static uint16_t to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)(u >> 16);   /* truncation is fine for test data */
+}
+
+START_TEST(dot_bf16_matches_scalar)
+{
+    uint16_t x[4096], y[4096];
+    uint64_t seed = 3;
+    wl_kernels k;
+
+    for (size_t i = 0; i < 4096; i++) {
+        x[i] = to_bf16(tu_randf(&seed));
+        y[i] = to_bf16(tu_randf(&seed));
+    }
+    for (size_t m = 0; m < N_MASKS; m++) {
+        if (!runnable(level_masks[m]))
+            continue;
+        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        for (size_t l = 0; l < N_LENGTHS; l++) {
+            size_t n = lengths[l];
+            double ref = 0, mag = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t ux = (uint32_t)x[i] << 16, uy = (uint32_t)y[i] << 16;
+                float fx, fy;
+                memcpy(&fx, &ux, sizeof fx);
+                memcpy(&fy, &uy, sizeof fy);
+                ref += (double)fx * fy;
+                mag += fabs((double)fx * fy);
+            }
+            float got = k.dot_bf16(n, x, y);
+            ck_assert_msg(fabs(got - ref) <= (double)(n + 1) * 1.2e-7 * mag + 1e-30,
+                          "%s dot_bf16 n=%zu: %g vs %g", name, n, (double)got, ref);
+        }
+    }
+}
+END_TEST
+
+START_TEST(gemm_i8_is_exact)
+{
+    /* Shapes around the 16 x 16 x 64 AMX tile, edges included. */
+    static const size_t shapes[][3] = {
+        { 1, 1, 1 }, { 16, 16, 64 }, { 32, 48, 128 }, { 17, 33, 70 }, { 5, 40, 200 }, { 48, 3, 64 },
+    };
+    uint64_t seed = 4;
+    wl_kernels k;
+
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], kk = shapes[s][2];
+        size_t lda = kk + 3, ldb = kk + 5, ldc = n + 2;
+        int8_t *a = malloc(m * lda), *b = malloc(n * ldb);
+        int32_t *ref = calloc(m * ldc, sizeof *ref), *got = calloc(m * ldc, sizeof *got);
+        for (size_t i = 0; i < m * lda; i++)
+            a[i] = (int8_t)(tu_rand(&seed) >> 56);
+        for (size_t i = 0; i < n * ldb; i++)
+            b[i] = (int8_t)(tu_rand(&seed) >> 56);
+        wl_gemm_i8_scalar(m, n, kk, a, lda, b, ldb, ref, ldc);
+        for (size_t msk = 0; msk < N_MASKS; msk++) {
+            if (!runnable(level_masks[msk]))
+                continue;
+            const char *name = wl_kernels_fill(&k, level_masks[msk]);
+            memset(got, 0, m * ldc * sizeof *got);
+            k.gemm_i8(m, n, kk, a, lda, b, ldb, got, ldc);
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++)
+                    ck_assert_msg(got[i * ldc + j] == ref[i * ldc + j], "%s gemm_i8 %zux%zux%zu at %zu,%zu",
+                                  name, m, n, kk, i, j);
+        }
+        free(a);
+        free(b);
+        free(ref);
+        free(got);
+    }
+}
+END_TEST
+
+START_TEST(process_table_is_filled)
+{
+    const wl_kernels *k = wl_kernels_get();
+
+    ck_assert_ptr_eq(k, wl_kernels_get());
+    ck_assert_ptr_nonnull(k->dot_f32);
+    ck_assert_ptr_nonnull(k->dot_i8);
+    ck_assert_ptr_nonnull(k->dot_bf16);
+    ck_assert_ptr_nonnull(k->gemm_i8);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("against-scalar");
+
+    tcase_add_test(tc, process_table_is_filled);
+    tcase_add_test(tc, dot_f32_matches_scalar);
+    tcase_add_test(tc, dot_i8_is_exact);
+    tcase_add_test(tc, dot_bf16_matches_scalar);
+    tcase_add_test(tc, gemm_i8_is_exact);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

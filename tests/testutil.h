@@ -1,0 +1,43 @@
+/* testutil.h - helpers shared by the libcheck suites. */
+#ifndef WOOLLY_TESTUTIL_H
+#define WOOLLY_TESTUTIL_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* A small deterministic generator (xorshift64*), so that failures repeat. */
+static inline uint64_t tu_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform in [-1, 1). */
+static inline float tu_randf(uint64_t *s)
+{
+    return (float)((tu_rand(s) >> 40) * (1.0 / 8388608.0) - 1.0);
+}
+
+/* The reference directory, or NULL when absent (tests then skip, exit 77). */
+static inline const char *tu_ref_dir(void)
+{
+    const char *d = getenv("WOOLLY_REF_DIR");
+    return d && *d ? d : NULL;
+}
+
+/* Run SUITE, exit with automake's convention. */
+static inline int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif /* WOOLLY_TESTUTIL_H */
