@@ -105,6 +105,57 @@ int woolly_kernel_level_valid(const char *name);
 
 /* ---- Tensor types ------------------------------------------------------ */
 
+/* The element types of GGUF tensors, numbered as in the GGUF specification.
+ * Block types store BLOCK_SIZE elements in BLOCK_BYTES bytes; the gaps in
+ * the numbering are types the format has retired. */
+typedef enum woolly_type {
+    WOOLLY_TYPE_F32 = 0,
+    WOOLLY_TYPE_F16 = 1,
+    WOOLLY_TYPE_Q4_0 = 2,
+    WOOLLY_TYPE_Q4_1 = 3,
+    WOOLLY_TYPE_Q5_0 = 6,
+    WOOLLY_TYPE_Q5_1 = 7,
+    WOOLLY_TYPE_Q8_0 = 8,
+    WOOLLY_TYPE_Q8_1 = 9,
+    WOOLLY_TYPE_Q2_K = 10,
+    WOOLLY_TYPE_Q3_K = 11,
+    WOOLLY_TYPE_Q4_K = 12,
+    WOOLLY_TYPE_Q5_K = 13,
+    WOOLLY_TYPE_Q6_K = 14,
+    WOOLLY_TYPE_Q8_K = 15,
+    WOOLLY_TYPE_IQ2_XXS = 16,
+    WOOLLY_TYPE_IQ2_XS = 17,
+    WOOLLY_TYPE_IQ3_XXS = 18,
+    WOOLLY_TYPE_IQ1_S = 19,
+    WOOLLY_TYPE_IQ4_NL = 20,
+    WOOLLY_TYPE_IQ3_S = 21,
+    WOOLLY_TYPE_IQ2_S = 22,
+    WOOLLY_TYPE_IQ4_XS = 23,
+    WOOLLY_TYPE_I8 = 24,
+    WOOLLY_TYPE_I16 = 25,
+    WOOLLY_TYPE_I32 = 26,
+    WOOLLY_TYPE_I64 = 27,
+    WOOLLY_TYPE_F64 = 28,
+    WOOLLY_TYPE_IQ1_M = 29,
+    WOOLLY_TYPE_BF16 = 30,
+    WOOLLY_TYPE_TQ1_0 = 34,
+    WOOLLY_TYPE_TQ2_0 = 35,
+    WOOLLY_TYPE_MXFP4 = 39
+} woolly_type;
+
+/* One more than the largest type number. */
+#define WOOLLY_TYPE_COUNT 40
+
+/* The lower-case name ("q4_k", "bf16"), or NULL for a number that is not a type. */
+const char *woolly_type_name(woolly_type type);
+/* The type of a name, case-insensitive; WOOLLY_ERR_INVALID when unknown. */
+woolly_status woolly_type_from_name(const char *name, woolly_type *out);
+/* Elements per block and bytes per block; 0 for a number that is not a type. */
+size_t woolly_type_block_size(woolly_type type);
+size_t woolly_type_block_bytes(woolly_type type);
+/* Nonzero when woolly can compute with weights of this type. */
+int woolly_type_supported(woolly_type type);
+
 /* ---- GGUF files -------------------------------------------------------- */
 
 /* ---- Models ------------------------------------------------------------ */
