@@ -1,6 +1,7 @@
 /* check_api.c - version, status codes and CPU reporting of the public API. */
 #include <config.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -71,6 +72,37 @@ START_TEST(kernel_level_names_are_validated)
 }
 END_TEST
 
+START_TEST(types_have_names_and_block_sizes)
+{
+    woolly_type t;
+    int n_known = 0;
+
+    for (int i = 0; i < WOOLLY_TYPE_COUNT; i++) {
+        const char *name = woolly_type_name((woolly_type)i);
+        if (!name) {
+            ck_assert_uint_eq(woolly_type_block_size((woolly_type)i), 0);
+            continue;
+        }
+        n_known++;
+        ck_assert_int_eq(woolly_type_from_name(name, &t), WOOLLY_OK);
+        ck_assert_int_eq(t, i);
+        ck_assert_uint_gt(woolly_type_block_bytes((woolly_type)i), 0);
+    }
+    ck_assert_int_eq(n_known, 32);   /* 40 numbers, 8 retired */
+    ck_assert_uint_eq(woolly_type_block_size(WOOLLY_TYPE_Q4_K), 256);
+    ck_assert_uint_eq(woolly_type_block_bytes(WOOLLY_TYPE_Q4_K), 144);
+    ck_assert_uint_eq(woolly_type_block_bytes(WOOLLY_TYPE_Q8_0), 34);
+    ck_assert_uint_eq(woolly_type_block_bytes(WOOLLY_TYPE_Q6_K), 210);
+    ck_assert_int_eq(woolly_type_from_name("Q4_K", &t), WOOLLY_OK);
+    ck_assert_int_eq(t, WOOLLY_TYPE_Q4_K);
+    ck_assert_int_eq(woolly_type_from_name("q4_2", &t), WOOLLY_ERR_INVALID);
+    ck_assert_ptr_null(woolly_type_name((woolly_type)4));
+    ck_assert_ptr_null(woolly_type_name((woolly_type)WOOLLY_TYPE_COUNT));
+    ck_assert(woolly_type_supported(WOOLLY_TYPE_F32));
+    ck_assert(!woolly_type_supported(WOOLLY_TYPE_IQ2_XXS));
+}
+END_TEST
+
 static int logged;
 static void count_log(woolly_log_level level, const char *msg, void *user)
 {
@@ -97,6 +129,7 @@ static Suite *api_suite(void)
 
     tcase_add_test(tc, version_matches_package);
     tcase_add_test(tc, every_status_has_its_own_message);
+    tcase_add_test(tc, types_have_names_and_block_sizes);
     suite_add_tcase(s, tc);
     tc = tcase_create("cpu");
     tcase_add_test(tc, active_isa_is_compiled_and_detected);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fp16.h"
 #include "kernels/kernels.h"
 #include "testutil.h"
 #include "woolly.h"
@@ -177,6 +178,97 @@ START_TEST(process_table_is_filled)
 }
 END_TEST
 
+START_TEST(f16_round_trips_every_half)
+{
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = wl_f16_to_f32((uint16_t)h);
+        if (f != f)
+            continue;                          /* NaN payloads need not survive */
+        ck_assert_msg(wl_f32_to_f16(f) == h, "half 0x%04x -> %g -> 0x%04x", h, (double)f,
+                      wl_f32_to_f16(f));
+    }
+    ck_assert_float_eq(wl_f16_to_f32(0x3c00), 1.0f);
+    ck_assert_float_eq(wl_f16_to_f32(0xc000), -2.0f);
+    ck_assert_float_eq(wl_f16_to_f32(0x0001), 5.9604644775390625e-8f);
+    ck_assert_float_eq(wl_f16_to_f32(0x7bff), 65504.0f);
+}
+END_TEST
+
+START_TEST(f16_rounds_to_nearest_even)
+{
+    ck_assert_uint_eq(wl_f32_to_f16(65520.0f), 0x7c00);          /* overflow to inf */
+    ck_assert_uint_eq(wl_f32_to_f16(65519.0f), 0x7bff);
+    ck_assert_uint_eq(wl_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00); /* tie, to even */
+    ck_assert_uint_eq(wl_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02); /* tie, to even (up) */
+    ck_assert_uint_eq(wl_f32_to_f16(2.9802322e-8f), 0x0000);      /* half the least: to even 0 */
+    ck_assert_uint_eq(wl_f32_to_f16(2.9802326e-8f), 0x0001);
+    ck_assert_uint_eq(wl_f32_to_f16(-0.0f), 0x8000);
+    /* Every float between two halves goes to the nearer one. */
+    uint64_t seed = 9;
+    for (int i = 0; i < 100000; i++) {
+        float f = tu_randf(&seed) * 70000.0f * (float)(1u << (tu_rand(&seed) % 8)) / 128.0f;
+        uint16_t h = wl_f32_to_f16(f);
+        float back = wl_f16_to_f32(h);
+        if (back != back || back == INFINITY || back == -INFINITY)
+            continue;
+        float up = wl_f16_to_f32((uint16_t)(h + 1)), down = wl_f16_to_f32((uint16_t)(h - 1));
+        if ((h & 0x7fff) != 0 && (h & 0x7fff) != 0x7bff) {
+            ck_assert_msg(fabsf(f - back) <= fabsf(f - up) && fabsf(f - back) <= fabsf(f - down),
+                          "%.9g -> 0x%04x", (double)f, h);
+        }
+    }
+}
+END_TEST
+
+START_TEST(bf16_rounds_to_nearest_even)
+{
+    ck_assert_uint_eq(wl_f32_to_bf16(1.0f), 0x3f80);
+    ck_assert_uint_eq(wl_f32_to_bf16(wl_bits_to_f32(0x3f808000u)), 0x3f80); /* tie, to even */
+    ck_assert_uint_eq(wl_f32_to_bf16(wl_bits_to_f32(0x3f818000u)), 0x3f82); /* tie, to even */
+    ck_assert_uint_eq(wl_f32_to_bf16(wl_bits_to_f32(0x3f808001u)), 0x3f81);
+    ck_assert(wl_bf16_to_f32(wl_f32_to_bf16(NAN)) != wl_bf16_to_f32(wl_f32_to_bf16(NAN)));
+}
+END_TEST
+
+/* The weight-type kernels of each level against the scalar ones. */
+START_TEST(type_kernels_match_scalar)
+{
+    static const woolly_type types[] = { WOOLLY_TYPE_F32, WOOLLY_TYPE_F16, WOOLLY_TYPE_BF16 };
+    float x[1024], y[1024], back[1024];
+    uint8_t wq[4096], aq[4096];
+    uint64_t seed = 11;
+    wl_kernels ref, k;
+
+    for (size_t i = 0; i < 1024; i++) {
+        x[i] = tu_randf(&seed);
+        y[i] = tu_randf(&seed);
+    }
+    wl_kernels_fill(&ref, 0);
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const wl_type_kernels *r = &ref.type[types[t]];
+        /* Weights and activations both in the type, as the matrix product has them. */
+        r->from_float(x, wq, 1024);
+        ref.type[r->vec_dot_type].from_float(y, aq, 1024);
+        r->to_float(wq, back, 1024);
+        for (size_t i = 0; i < 1024; i++)
+            ck_assert_msg(fabsf(back[i] - x[i]) <= fabsf(x[i]) / 128, "%s round trip", woolly_type_name(types[t]));
+        for (size_t m = 0; m < N_MASKS; m++) {
+            if (!runnable(level_masks[m]))
+                continue;
+            const char *name = wl_kernels_fill(&k, level_masks[m]);
+            for (size_t l = 0; l < N_LENGTHS; l++) {
+                size_t n = lengths[l];
+                if (n > 1024)
+                    continue;
+                float want = r->vec_dot(n, wq, aq), got = k.type[types[t]].vec_dot(n, wq, aq);
+                ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)(n + 1), "%s %s vec_dot n=%zu: %g vs %g",
+                              name, woolly_type_name(types[t]), n, (double)got, (double)want);
+            }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -187,6 +279,12 @@ int main(void)
     tcase_add_test(tc, dot_i8_is_exact);
     tcase_add_test(tc, dot_bf16_matches_scalar);
     tcase_add_test(tc, gemm_i8_is_exact);
+    tcase_add_test(tc, type_kernels_match_scalar);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("conversions");
+    tcase_add_test(tc, f16_round_trips_every_half);
+    tcase_add_test(tc, f16_rounds_to_nearest_even);
+    tcase_add_test(tc, bf16_rounds_to_nearest_even);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -28,7 +28,13 @@ static float dot_bf16(size_t n, const uint16_t *x, const uint16_t *y)
     return sum;
 }
 
+static float bf16_vec_dot(size_t n, const void *w, const void *a)
+{
+    return dot_bf16(n, w, a);
+}
+
 void wl_kernels_init_bf16(wl_kernels *k)
 {
+    k->type[WOOLLY_TYPE_BF16].vec_dot = bf16_vec_dot;
     k->dot_bf16 = dot_bf16;
 }

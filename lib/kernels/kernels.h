@@ -14,6 +14,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "woolly.h"
+
+/* What a matrix product needs of one weight type.  A weight row of type T
+ * is multiplied with activations converted once per product to
+ * T's vec_dot_type (F32 stays F32, F16 rounds to F16, BF16 to BF16; the
+ * block types use Q8_0, Q8_1 or Q8_K, as llama.cpp does).  Lengths are in
+ * elements and whole blocks. */
+typedef struct wl_type_kernels {
+    woolly_type vec_dot_type;
+    /* Convert N floats to this type (activations: only the vec_dot types
+     * need it; weights are quantized by quant.c's careful reference). */
+    void (*from_float)(const float *x, void *y, size_t n);
+    /* Convert N elements of this type to floats. */
+    void (*to_float)(const void *x, float *y, size_t n);
+    /* sum over N elements of w (this type) times a (vec_dot_type). */
+    float (*vec_dot)(size_t n, const void *w, const void *a);
+} wl_type_kernels;
+
 typedef struct wl_kernels {
     /* sum_i x[i]*y[i] over n floats. */
     float (*dot_f32)(size_t n, const float *x, const float *y);
@@ -27,6 +45,8 @@ typedef struct wl_kernels {
                     const int8_t *a, size_t lda,
                     const int8_t *b, size_t ldb,
                     int32_t *c, size_t ldc);
+    /* Per weight type; entries of types woolly cannot compute are NULL. */
+    wl_type_kernels type[WOOLLY_TYPE_COUNT];
 } wl_kernels;
 
 /* The table for this process (cpu.c); initialised on first use. */
@@ -49,6 +69,11 @@ void wl_kernels_init_dotprod(wl_kernels *k);
 float wl_dot_f32_scalar(size_t n, const float *x, const float *y);
 int32_t wl_dot_i8_scalar(size_t n, const int8_t *x, const int8_t *y);
 float wl_dot_bf16_scalar(size_t n, const uint16_t *x, const uint16_t *y);
+void wl_f16_from_float_scalar(const float *x, void *y, size_t n);
+void wl_f16_to_float_scalar(const void *x, float *y, size_t n);
+float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a);
+void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);
+void wl_bf16_to_float_scalar(const void *x, float *y, size_t n);
 void wl_gemm_i8_scalar(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
                        const int8_t *b, size_t ldb, int32_t *c, size_t ldc);
 

@@ -40,8 +40,14 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
     return sum;
 }
 
+static float f32_vec_dot(size_t n, const void *w, const void *a)
+{
+    return dot_f32(n, w, a);
+}
+
 void wl_kernels_init_neon(wl_kernels *k)
 {
+    k->type[WOOLLY_TYPE_F32].vec_dot = f32_vec_dot;
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
 }
