@@ -158,6 +158,134 @@ int woolly_type_supported(woolly_type type);
 
 /* ---- GGUF files -------------------------------------------------------- */
 
+/* A GGUF file, mapped read-only and validated when opened; tensor data is
+ * never read or copied by the reader.  Immutable once open: any number of
+ * threads may read it at once. */
+typedef struct woolly_gguf woolly_gguf;
+
+/* The value types of GGUF metadata, numbered as in the specification. */
+typedef enum woolly_gguf_type {
+    WOOLLY_GGUF_UINT8 = 0,
+    WOOLLY_GGUF_INT8 = 1,
+    WOOLLY_GGUF_UINT16 = 2,
+    WOOLLY_GGUF_INT16 = 3,
+    WOOLLY_GGUF_UINT32 = 4,
+    WOOLLY_GGUF_INT32 = 5,
+    WOOLLY_GGUF_FLOAT32 = 6,
+    WOOLLY_GGUF_BOOL = 7,
+    WOOLLY_GGUF_STRING = 8,
+    WOOLLY_GGUF_ARRAY = 9,
+    WOOLLY_GGUF_UINT64 = 10,
+    WOOLLY_GGUF_INT64 = 11,
+    WOOLLY_GGUF_FLOAT64 = 12
+} woolly_gguf_type;
+
+/* The lower-case name of a value type ("uint32", "array"), or NULL. */
+const char *woolly_gguf_type_name(woolly_gguf_type type);
+
+/* Open and validate PATH.  On failure ERRBUF (may be NULL) says which field
+ * or tensor is wrong, at what offset, and what was expected. */
+woolly_status woolly_gguf_open(const char *path, woolly_gguf **out, char *errbuf, size_t errsize);
+/* The same for a GGUF image in memory, which is not copied and must outlive
+ * the handle. */
+woolly_status woolly_gguf_open_memory(const void *data, size_t size, woolly_gguf **out,
+                                      char *errbuf, size_t errsize);
+void woolly_gguf_free(woolly_gguf *gguf);
+
+uint32_t woolly_gguf_version(const woolly_gguf *gguf);
+uint64_t woolly_gguf_file_size(const woolly_gguf *gguf);
+/* general.alignment, 32 when the file does not set it. */
+uint64_t woolly_gguf_alignment(const woolly_gguf *gguf);
+/* Where the tensor data section starts in the file. */
+uint64_t woolly_gguf_data_offset(const woolly_gguf *gguf);
+
+/* Metadata: key/value pairs in file order, 0 <= i < woolly_gguf_kv_count(). */
+size_t woolly_gguf_kv_count(const woolly_gguf *gguf);
+/* The index of KEY, or -1 when absent. */
+int64_t woolly_gguf_find_key(const woolly_gguf *gguf, const char *key);
+/* The key of pair I (NUL-terminated), or NULL when I is out of range. */
+const char *woolly_gguf_kv_key(const woolly_gguf *gguf, size_t i);
+woolly_gguf_type woolly_gguf_kv_type(const woolly_gguf *gguf, size_t i);
+
+/* Scalar values.  _int accepts every integer type (and bool) whose value
+ * fits in int64_t; _uint every integer type whose value is >= 0; _float
+ * the float types and the integers; otherwise WOOLLY_ERR_INVALID. */
+woolly_status woolly_gguf_kv_int(const woolly_gguf *gguf, size_t i, int64_t *out);
+woolly_status woolly_gguf_kv_uint(const woolly_gguf *gguf, size_t i, uint64_t *out);
+woolly_status woolly_gguf_kv_float(const woolly_gguf *gguf, size_t i, double *out);
+woolly_status woolly_gguf_kv_bool(const woolly_gguf *gguf, size_t i, int *out);
+/* A string value: points into the mapped file, LEN bytes, not NUL-terminated. */
+woolly_status woolly_gguf_kv_string(const woolly_gguf *gguf, size_t i, const char **str, size_t *len);
+
+/* Arrays: the element type and count of pair I (WOOLLY_ERR_INVALID when
+ * it is not an array), then element J by the same conversions as above. */
+woolly_status woolly_gguf_kv_array(const woolly_gguf *gguf, size_t i, woolly_gguf_type *elem_type,
+                                   uint64_t *count);
+woolly_status woolly_gguf_kv_array_int(const woolly_gguf *gguf, size_t i, uint64_t j, int64_t *out);
+woolly_status woolly_gguf_kv_array_float(const woolly_gguf *gguf, size_t i, uint64_t j, double *out);
+woolly_status woolly_gguf_kv_array_string(const woolly_gguf *gguf, size_t i, uint64_t j,
+                                          const char **str, size_t *len);
+/* The packed little-endian elements of a numeric array, in the mapped file
+ * (not aligned), or NULL for arrays of strings or arrays. */
+const void *woolly_gguf_kv_array_data(const woolly_gguf *gguf, size_t i);
+
+/* Tensors, in file order. */
+typedef struct woolly_gguf_tensor {
+    const char *name;     /* NUL-terminated */
+    woolly_type type;
+    uint32_t n_dims;      /* 1 to 4 */
+    uint64_t ne[4];       /* elements per dimension, ne[0] contiguous; 1 past n_dims */
+    uint64_t n_elements;
+    uint64_t offset;      /* from the start of the data section */
+    uint64_t size;        /* bytes */
+    const void *data;     /* in the mapped file */
+} woolly_gguf_tensor;
+
+size_t woolly_gguf_tensor_count(const woolly_gguf *gguf);
+/* The index of the tensor called NAME, or -1 when absent. */
+int64_t woolly_gguf_find_tensor(const woolly_gguf *gguf, const char *name);
+woolly_status woolly_gguf_tensor_info(const woolly_gguf *gguf, size_t i, woolly_gguf_tensor *out);
+
+/* Writing GGUF version 3, streaming: set the metadata, declare every tensor,
+ * call woolly_gguf_writer_begin_data(), then write each tensor's bytes in
+ * declaration order, in as many pieces as suits (padding is added), and
+ * close.  Memory use does not grow with the tensor data.  Errors stick: once
+ * a call fails, later calls return the same status and
+ * woolly_gguf_writer_errmsg() says what went wrong. */
+typedef struct woolly_gguf_writer woolly_gguf_writer;
+
+woolly_status woolly_gguf_writer_open(const char *path, woolly_gguf_writer **out,
+                                      char *errbuf, size_t errsize);
+/* Scalar metadata; TYPE must be a numeric or bool type and VALUE fit it. */
+woolly_status woolly_gguf_writer_set_int(woolly_gguf_writer *w, const char *key,
+                                         woolly_gguf_type type, int64_t value);
+woolly_status woolly_gguf_writer_set_uint(woolly_gguf_writer *w, const char *key,
+                                          woolly_gguf_type type, uint64_t value);
+woolly_status woolly_gguf_writer_set_float(woolly_gguf_writer *w, const char *key,
+                                           woolly_gguf_type type, double value);
+woolly_status woolly_gguf_writer_set_string(woolly_gguf_writer *w, const char *key,
+                                            const char *str, size_t len);
+/* A numeric array: COUNT packed elements of ELEM_TYPE in host order. */
+woolly_status woolly_gguf_writer_set_array(woolly_gguf_writer *w, const char *key,
+                                           woolly_gguf_type elem_type, const void *data,
+                                           uint64_t count);
+/* An array of strings; LENS may be NULL for NUL-terminated strings. */
+woolly_status woolly_gguf_writer_set_array_string(woolly_gguf_writer *w, const char *key,
+                                                  const char *const *strs, const size_t *lens,
+                                                  uint64_t count);
+/* Copy pair I of SRC, whatever its type (arrays of arrays included). */
+woolly_status woolly_gguf_writer_copy_kv(woolly_gguf_writer *w, const woolly_gguf *src, size_t i);
+woolly_status woolly_gguf_writer_add_tensor(woolly_gguf_writer *w, const char *name,
+                                            woolly_type type, uint32_t n_dims,
+                                            const uint64_t *ne);
+woolly_status woolly_gguf_writer_begin_data(woolly_gguf_writer *w);
+woolly_status woolly_gguf_writer_write(woolly_gguf_writer *w, const void *data, size_t size);
+/* Finish the file; fails if tensor data is missing.  Frees W either way. */
+woolly_status woolly_gguf_writer_close(woolly_gguf_writer *w, char *errbuf, size_t errsize);
+/* Abandon the file (it is removed) and free W.  Accepts NULL. */
+void woolly_gguf_writer_free(woolly_gguf_writer *w);
+const char *woolly_gguf_writer_errmsg(const woolly_gguf_writer *w);
+
 /* ---- Models ------------------------------------------------------------ */
 
 /* ---- Sessions ---------------------------------------------------------- */
