@@ -288,7 +288,118 @@ const char *woolly_gguf_writer_errmsg(const woolly_gguf_writer *w);
 
 /* ---- Models ------------------------------------------------------------ */
 
+/* A model: hyper-parameters and weights, immutable once loaded.  One model
+ * may serve any number of sessions in any number of threads at once. */
+typedef struct woolly_model woolly_model;
+
+typedef struct woolly_model_params {
+    size_t size;        /* sizeof(woolly_model_params), set by _init */
+    int use_mmap;       /* 1 (default): map the file; 0: read it into memory */
+    int n_threads;      /* default threads of its sessions; 0 (default): one per online CPU */
+} woolly_model_params;
+
+void woolly_model_params_init(woolly_model_params *params, size_t size);
+
+/* Load a GGUF model (architectures llama and qwen2; weights F32, F16, BF16
+ * and the block types woolly_type_supported() accepts).  PARAMS may be
+ * NULL for the defaults.  Weights are used where they lie in the file: never
+ * converted or copied at load. */
+woolly_status woolly_model_load(const char *path, const woolly_model_params *params,
+                                woolly_model **out, char *errbuf, size_t errsize);
+void woolly_model_free(woolly_model *model);
+
+/* What a model is; filled by woolly_model_get_info(), which sets every field
+ * up to info->size (set it to sizeof *info first). */
+typedef struct woolly_model_info {
+    size_t size;
+    const char *arch;       /* "llama", "qwen2"; owned by the model */
+    uint32_t n_vocab;
+    uint32_t n_ctx_train;   /* the context length it was trained for */
+    uint32_t n_embd;
+    uint32_t n_layer;
+    uint32_t n_head;
+    uint32_t n_head_kv;
+    uint32_t head_dim;
+    uint32_t n_ff;
+    float rope_freq_base;
+    float norm_eps;
+    uint64_t n_params;
+    uint64_t n_bytes;       /* bytes of weights */
+} woolly_model_info;
+
+woolly_status woolly_model_get_info(const woolly_model *model, woolly_model_info *info);
+
+/* Synthetic models: a Llama-architecture model with random weights, built
+ * in memory, to run the real kernels without a download.  Weights are
+ * Xavier/Glorot-uniform, norm weights 1 with a little noise, generated in
+ * parallel and the same for any number of threads. */
+typedef struct woolly_synth_params {
+    size_t size;          /* sizeof(woolly_synth_params), set by _init */
+    uint32_t n_vocab;     /* default 512 */
+    uint32_t n_embd;      /* default 256 */
+    uint32_t n_layer;     /* default 4 */
+    uint32_t n_head;      /* default 8 */
+    uint32_t n_head_kv;   /* default 4 */
+    uint32_t n_ctx;       /* training context, default 2048 */
+    uint32_t n_ff;        /* default 768 */
+    woolly_type type;     /* weight type, default F32 */
+    uint64_t seed;        /* default 42 */
+    int n_threads;        /* threads to generate with and default for sessions; 0: one per CPU */
+    float rope_freq_base; /* default 10000 */
+    float norm_eps;       /* default 1e-5 */
+} woolly_synth_params;
+
+void woolly_synth_params_init(woolly_synth_params *params, size_t size);
+/* The bytes of weights such a model takes (0 when the sizes overflow). */
+uint64_t woolly_synth_bytes(const woolly_synth_params *params);
+/* Build the model.  Invalid sizes (zero, heads not dividing the embedding,
+ * KV heads not dividing the heads, a weight type whose blocks do not divide
+ * the rows) give WOOLLY_ERR_INVALID, and a model larger than the memory
+ * available gives WOOLLY_ERR_NOMEM, before anything is allocated. */
+woolly_status woolly_model_synth(const woolly_synth_params *params, woolly_model **out,
+                                 char *errbuf, size_t errsize);
+
 /* ---- Sessions ---------------------------------------------------------- */
+
+/* A session evaluates tokens with a model and keeps the attention cache
+ * (KV cache) of what it has seen.  One thread at a time may use a session;
+ * different sessions of one model may run in different threads at once.
+ * Results are bit-identical whatever the number of threads and however the
+ * tokens are split between woolly_session_eval() calls. */
+typedef struct woolly_session woolly_session;
+
+typedef struct woolly_session_params {
+    size_t size;           /* sizeof(woolly_session_params), set by _init */
+    uint32_t n_ctx;        /* context length; 0 (default): the model's, at most 4096 */
+    uint32_t n_batch;      /* tokens computed together (default 64) */
+    int n_threads;         /* 0 (default): the model's */
+    woolly_type kv_type;   /* WOOLLY_TYPE_F32 (default) or WOOLLY_TYPE_F16 */
+    int logits_all;        /* keep the logits of every position of an eval, not just the last */
+} woolly_session_params;
+
+void woolly_session_params_init(woolly_session_params *params, size_t size);
+
+woolly_status woolly_session_new(const woolly_model *model, const woolly_session_params *params,
+                                 woolly_session **out, char *errbuf, size_t errsize);
+void woolly_session_free(woolly_session *session);
+
+/* Append N tokens at the end of the context and compute.  WOOLLY_ERR_RANGE
+ * when they do not fit in the context (nothing is evaluated then),
+ * WOOLLY_ERR_INVALID for a token outside the vocabulary. */
+woolly_status woolly_session_eval(woolly_session *session, const int32_t *tokens, size_t n);
+
+/* The n_vocab logits after token I of the last eval (I < 0 counts from the
+ * end: -1 is the last token).  Without logits_all only -1 (and n-1) exist;
+ * NULL otherwise.  Valid until the next eval. */
+const float *woolly_session_logits(const woolly_session *session, int64_t i);
+
+/* Tokens in the context, and the context's size. */
+uint32_t woolly_session_n_past(const woolly_session *session);
+uint32_t woolly_session_n_ctx(const woolly_session *session);
+/* Forget everything after the first N_PAST tokens (0: everything). */
+woolly_status woolly_session_truncate(woolly_session *session, uint32_t n_past);
+/* What went wrong in the last failed call on SESSION ("" when nothing did). */
+const char *woolly_session_errmsg(const woolly_session *session);
 
 /* ---- Tokenizer --------------------------------------------------------- */
 

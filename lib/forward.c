@@ -1,0 +1,267 @@
+/*
+ * forward.c - the transformer: Llama and Qwen2 blocks over a batch of tokens.
+ *
+ * Plain loops in the manner of llama2.c, with the shape of every buffer
+ * written down.  Matrix products go to matmul.c; everything else is per
+ * token (or per token and head), so a token's results do not depend on
+ * the batch it came in or on the number of threads.
+ */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "fp16.h"
+#include "kernels/kernels.h"
+#include "session.h"
+
+/* out[i] = x[i] / rms(x) * w[i], over N values; sum of squares in double. */
+static void rmsnorm(float *out, const float *x, const float *w, size_t n, float eps)
+{
+    double ss = 0.0;
+
+    for (size_t i = 0; i < n; i++)
+        ss += (double)x[i] * x[i];
+    float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (x[i] * scale) * w[i];
+}
+
+struct norm_job {
+    float *out;
+    const float *x, *w;
+    size_t n_tok, dim;
+    float eps;
+};
+
+static void norm_rows(void *arg, int ith, int nth)
+{
+    struct norm_job *j = arg;
+    long b, e;
+
+    wl_split((long)j->n_tok, ith, nth, &b, &e);
+    for (long t = b; t < e; t++)
+        rmsnorm(j->out + (size_t)t * j->dim, j->x + (size_t)t * j->dim, j->w, j->dim, j->eps);
+}
+
+static void norm_batch(woolly_session *s, float *out, const float *x, const float *w, size_t n_tok)
+{
+    struct norm_job j = { out, x, w, n_tok, s->model->hp.n_embd, s->model->hp.norm_eps };
+
+    if (n_tok == 1)
+        norm_rows(&j, 0, 1);
+    else
+        wl_pool_run(s->pool, norm_rows, &j);
+}
+
+/* cos/sin of each rotated pair for N_TOK positions from POS:
+ * rope[t][2i], rope[t][2i+1] for pair i < n_rot/2, angles in double. */
+static void rope_table(const wl_hparams *hp, float *rope, uint32_t pos, size_t n_tok)
+{
+    for (size_t t = 0; t < n_tok; t++) {
+        double p = (double)(pos + t) * hp->rope_freq_scale;
+        for (uint32_t i = 0; i < hp->n_rot / 2; i++) {
+            double theta = p * pow((double)hp->rope_base, -2.0 * i / (double)hp->n_rot);
+            rope[t * hp->n_rot + 2 * i] = (float)cos(theta);
+            rope[t * hp->n_rot + 2 * i + 1] = (float)sin(theta);
+        }
+    }
+}
+
+/* Rotate one head of head_dim values in place. */
+static void rope_head(const wl_hparams *hp, float *x, const float *cs)
+{
+    uint32_t half = hp->n_rot / 2;
+
+    for (uint32_t i = 0; i < half; i++) {
+        float c = cs[2 * i], s = cs[2 * i + 1];
+        uint32_t a, b;
+        if (hp->rope_style == WL_ROPE_ADJACENT) {
+            a = 2 * i;
+            b = 2 * i + 1;
+        } else {
+            a = i;
+            b = i + half;
+        }
+        float x0 = x[a], x1 = x[b];
+        x[a] = x0 * c - x1 * s;
+        x[b] = x0 * s + x1 * c;
+    }
+}
+
+/* ---- attention ------------------------------------------------------------ */
+
+struct attn_job {
+    woolly_session *s;
+    uint32_t layer, pos;
+    size_t n_tok;
+};
+
+static float key_dot(const wl_kvcache *kv, const float *q, const void *key, size_t n)
+{
+    if (kv->type == WOOLLY_TYPE_F32)
+        return wl_kernels_get()->dot_f32(n, q, key);
+    const uint16_t *h = key;
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        sum += q[i] * wl_f16_to_f32(h[i]);
+    return sum;
+}
+
+static void add_value(const wl_kvcache *kv, float *out, const void *value, float w, size_t n)
+{
+    if (kv->type == WOOLLY_TYPE_F32) {
+        const float *v = value;
+        for (size_t i = 0; i < n; i++)
+            out[i] += w * v[i];
+    } else {
+        const uint16_t *h = value;
+        for (size_t i = 0; i < n; i++)
+            out[i] += w * wl_f16_to_f32(h[i]);
+    }
+}
+
+/* One query head against every cached position up to its own (causal). */
+static void attend(const woolly_session *s, float *scores, uint32_t layer, uint32_t pos,
+                   const float *q, float *out, uint32_t kv_head)
+{
+    const wl_hparams *hp = &s->model->hp;
+    const wl_kvcache *kv = &s->kv;
+    size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt;
+    float scale = 1.0f / sqrtf((float)hd), max = -INFINITY, sum = 0.0f;
+
+    for (uint32_t j = 0; j <= pos; j++) {
+        scores[j] = key_dot(kv, q, (const char *)wl_kv_key(kv, layer, j) + off, hd) * scale;
+        if (scores[j] > max)
+            max = scores[j];
+    }
+    for (uint32_t j = 0; j <= pos; j++) {
+        scores[j] = expf(scores[j] - max);
+        sum += scores[j];
+    }
+    memset(out, 0, hd * sizeof *out);
+    for (uint32_t j = 0; j <= pos; j++)
+        add_value(kv, out, (const char *)wl_kv_value(kv, layer, j) + off, scores[j] / sum, hd);
+}
+
+static void attention_rows(void *arg, int ith, int nth)
+{
+    struct attn_job *j = arg;
+    woolly_session *s = j->s;
+    const wl_hparams *hp = &s->model->hp;
+    size_t q_dim = (size_t)hp->n_head * hp->head_dim;
+    uint32_t group = hp->n_head / hp->n_head_kv;
+    float *scores = s->scores + (size_t)ith * s->n_ctx;
+    long b, e;
+
+    wl_split((long)(j->n_tok * hp->n_head), ith, nth, &b, &e);
+    for (long i = b; i < e; i++) {
+        size_t t = (size_t)i / hp->n_head, h = (size_t)i % hp->n_head;
+        attend(s, scores, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + h * hp->head_dim,
+               s->att + t * q_dim + h * hp->head_dim, (uint32_t)(h / group));
+    }
+}
+
+/* ---- the blocks --------------------------------------------------------- */
+
+static void add_bias(float *y, const float *b, size_t n_tok, size_t dim)
+{
+    if (!b)
+        return;
+    for (size_t t = 0; t < n_tok; t++)
+        for (size_t i = 0; i < dim; i++)
+            y[t * dim + i] += b[i];
+}
+
+static void residual_add(float *x, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] += y[i];
+}
+
+static void attention_block(woolly_session *s, const wl_layer *l, uint32_t layer, size_t n_tok)
+{
+    const wl_hparams *hp = &s->model->hp;
+    size_t d = hp->n_embd, q_dim = (size_t)hp->n_head * hp->head_dim;
+    size_t kv_dim = (size_t)hp->n_head_kv * hp->head_dim;
+    struct attn_job job = { s, layer, s->n_past, n_tok };
+
+    norm_batch(s, s->xb, s->x, l->attn_norm, n_tok);
+    wl_acts_invalidate(&s->acts);
+    wl_acts_prepare(&s->acts, s->pool, l->wq.type, s->xb, d, n_tok, d);
+    wl_matmul(s->pool, &l->wq, &s->acts, s->q, q_dim);
+    wl_acts_prepare(&s->acts, s->pool, l->wk.type, s->xb, d, n_tok, d);
+    wl_matmul(s->pool, &l->wk, &s->acts, s->k, kv_dim);
+    wl_acts_prepare(&s->acts, s->pool, l->wv.type, s->xb, d, n_tok, d);
+    wl_matmul(s->pool, &l->wv, &s->acts, s->v, kv_dim);
+    add_bias(s->q, l->bq, n_tok, q_dim);
+    add_bias(s->k, l->bk, n_tok, kv_dim);
+    add_bias(s->v, l->bv, n_tok, kv_dim);
+    for (size_t t = 0; t < n_tok; t++) {
+        const float *cs = s->rope + t * hp->n_rot;
+        for (uint32_t h = 0; h < hp->n_head; h++)
+            rope_head(hp, s->q + t * q_dim + (size_t)h * hp->head_dim, cs);
+        for (uint32_t h = 0; h < hp->n_head_kv; h++)
+            rope_head(hp, s->k + t * kv_dim + (size_t)h * hp->head_dim, cs);
+        wl_kv_store(&s->kv, layer, s->n_past + (uint32_t)t, s->k + t * kv_dim, s->v + t * kv_dim);
+    }
+    wl_pool_run(s->pool, attention_rows, &job);
+    wl_acts_invalidate(&s->acts);
+    wl_acts_prepare(&s->acts, s->pool, l->wo.type, s->att, q_dim, n_tok, q_dim);
+    wl_matmul(s->pool, &l->wo, &s->acts, s->hb2, d);
+    residual_add(s->x, s->hb2, n_tok * d);
+}
+
+static float silu(float x)
+{
+    return x / (1.0f + expf(-x));
+}
+
+static void ffn_block(woolly_session *s, const wl_layer *l, size_t n_tok)
+{
+    const wl_hparams *hp = &s->model->hp;
+    size_t d = hp->n_embd, ff = hp->n_ff;
+
+    norm_batch(s, s->xb, s->x, l->ffn_norm, n_tok);
+    wl_acts_invalidate(&s->acts);
+    wl_acts_prepare(&s->acts, s->pool, l->w_gate.type, s->xb, d, n_tok, d);
+    wl_matmul(s->pool, &l->w_gate, &s->acts, s->hb, ff);
+    wl_acts_prepare(&s->acts, s->pool, l->w_up.type, s->xb, d, n_tok, d);
+    wl_matmul(s->pool, &l->w_up, &s->acts, s->hb2, ff);
+    for (size_t i = 0; i < n_tok * ff; i++)
+        s->hb[i] = silu(s->hb[i]) * s->hb2[i];
+    wl_acts_invalidate(&s->acts);
+    wl_acts_prepare(&s->acts, s->pool, l->w_down.type, s->hb, ff, n_tok, ff);
+    wl_matmul(s->pool, &l->w_down, &s->acts, s->hb2, d);
+    residual_add(s->x, s->hb2, n_tok * d);
+}
+
+static void embed(woolly_session *s, const int32_t *tokens, size_t n_tok)
+{
+    const woolly_model *m = s->model;
+    const wl_type_kernels *tk = &wl_kernels_get()->type[m->tok_embd.type];
+
+    for (size_t t = 0; t < n_tok; t++)
+        tk->to_float(m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
+                     s->x + t * m->hp.n_embd, m->hp.n_embd);
+}
+
+void wl_forward(woolly_session *s, const int32_t *tokens, size_t n, size_t first_logit,
+                float *logits)
+{
+    const woolly_model *m = s->model;
+    size_t d = m->hp.n_embd;
+
+    embed(s, tokens, n);
+    rope_table(&m->hp, s->rope, s->n_past, n);
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) {
+        attention_block(s, &m->layers[il], il, n);
+        ffn_block(s, &m->layers[il], n);
+    }
+    if (first_logit >= n)
+        return;
+    norm_batch(s, s->xb, s->x, m->output_norm, n);
+    wl_acts_invalidate(&s->acts);
+    wl_acts_prepare(&s->acts, s->pool, m->output.type, s->xb + first_logit * d, d, n - first_logit, d);
+    wl_matmul(s->pool, &m->output, &s->acts, logits, m->hp.n_vocab);
+}

@@ -1,0 +1,95 @@
+/* matmul.c - matrix products: activations converted once, rows split among threads. */
+#include <config.h>
+
+#include "internal.h"
+#include "kernels/kernels.h"
+#include "matmul.h"
+#include "types.h"
+
+size_t wl_acts_bytes(size_t n_tok, size_t cols)
+{
+    /* F32 is the widest vec_dot type: 4 bytes an element; the block types
+     * take less (Q8_K: 292 bytes for 256). */
+    return n_tok * cols * sizeof(float);
+}
+
+void wl_acts_invalidate(wl_acts *acts)
+{
+    acts->n_tok = 0;
+    acts->cols = 0;
+}
+
+struct convert_job {
+    const wl_type_kernels *tk;
+    const float *x;
+    size_t ldx;
+    wl_acts *acts;
+};
+
+static void convert_rows(void *arg, int ith, int nth)
+{
+    struct convert_job *job = arg;
+    long begin, end;
+
+    wl_split((long)job->acts->n_tok, ith, nth, &begin, &end);
+    for (long t = begin; t < end; t++)
+        job->tk->from_float(job->x + (size_t)t * job->ldx,
+                            (char *)job->acts->data + (size_t)t * job->acts->row_bytes, job->acts->cols);
+}
+
+void wl_acts_prepare(wl_acts *acts, wl_pool *pool, woolly_type wtype, const float *x, size_t ldx,
+                     size_t n_tok, size_t cols)
+{
+    const wl_kernels *k = wl_kernels_get();
+    woolly_type vt = k->type[wtype].vec_dot_type;
+    uint64_t row_bytes = 0;
+    struct convert_job job;
+
+    if (acts->n_tok == n_tok && acts->cols == cols && acts->type == vt)
+        return;
+    wl_row_bytes((uint32_t)vt, cols, &row_bytes);
+    acts->type = vt;
+    acts->n_tok = n_tok;
+    acts->cols = cols;
+    acts->row_bytes = (size_t)row_bytes;
+    job.tk = &k->type[vt];
+    job.x = x;
+    job.ldx = ldx;
+    job.acts = acts;
+    if (n_tok == 1)
+        convert_rows(&job, 0, 1);
+    else
+        wl_pool_run(pool, convert_rows, &job);
+}
+
+struct matmul_job {
+    const wl_matrix *w;
+    const wl_acts *acts;
+    float *y;
+    size_t ldy;
+    float (*vec_dot)(size_t n, const void *w, const void *a);
+};
+
+/* Rows in chunks of 16, so that threads do not share cache lines of y. */
+static void matmul_rows(void *arg, int ith, int nth)
+{
+    struct matmul_job *job = arg;
+    const wl_matrix *w = job->w;
+    const wl_acts *acts = job->acts;
+    long chunks = (long)((w->rows + 15) / 16), c0, c1;
+
+    wl_split(chunks, ith, nth, &c0, &c1);
+    for (size_t r = (size_t)c0 * 16; r < (size_t)c1 * 16 && r < w->rows; r++) {
+        const uint8_t *row = w->data + r * w->row_bytes;
+        for (size_t t = 0; t < acts->n_tok; t++)
+            job->y[t * job->ldy + r] =
+                job->vec_dot(w->cols, row, (const char *)acts->data + t * acts->row_bytes);
+    }
+}
+
+void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
+{
+    struct matmul_job job = { w, acts, y, ldy, wl_kernels_get()->type[w->type].vec_dot };
+
+    wl_pool_run(pool, matmul_rows, &job);
+}

@@ -1,0 +1,36 @@
+/* matmul.h - matrix products of stored weights with float activations. */
+#ifndef WOOLLY_MATMUL_H
+#define WOOLLY_MATMUL_H
+
+#include <stddef.h>
+
+#include "model.h"
+#include "threadpool.h"
+
+/* Activations converted once for one matrix product or several that share
+ * the same input and vec_dot type. */
+typedef struct wl_acts {
+    woolly_type type;      /* the vec_dot type they are in */
+    size_t n_tok;
+    size_t cols;
+    size_t row_bytes;
+    void *data;            /* n_tok rows of row_bytes */
+    size_t cap;            /* bytes available at data */
+} wl_acts;
+
+/* Bytes of scratch that converting N_TOK rows of COLS floats can need. */
+size_t wl_acts_bytes(size_t n_tok, size_t cols);
+
+/* Convert X (N_TOK rows of COLS floats, row stride LDX) to what weights of
+ * type WTYPE multiply with, unless ACTS already holds exactly that. */
+void wl_acts_prepare(wl_acts *acts, wl_pool *pool, woolly_type wtype, const float *x, size_t ldx,
+                     size_t n_tok, size_t cols);
+/* Forget what ACTS holds (call when its input changes). */
+void wl_acts_invalidate(wl_acts *acts);
+
+/* y[t*ldy + r] = W row r . x row t, for every token t and row r of W.
+ * Each output is one vec_dot of the kernel table: the same whatever the
+ * number of tokens or threads. */
+void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy);
+
+#endif /* WOOLLY_MATMUL_H */

@@ -1,0 +1,341 @@
+/*
+ * synth.c - synthetic models: a Llama-shaped model with random weights,
+ * built in memory.  Every weight is a pure function of (seed, tensor, index),
+ * so any number of threads generates the same model.
+ */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "kernels/kernels.h"
+#include "model.h"
+#include "threadpool.h"
+#include "types.h"
+
+void woolly_synth_params_init(woolly_synth_params *params, size_t size)
+{
+    woolly_synth_params p = { 0 };
+
+    p.size = sizeof p;
+    p.n_vocab = 512;
+    p.n_embd = 256;
+    p.n_layer = 4;
+    p.n_head = 8;
+    p.n_head_kv = 4;
+    p.n_ctx = 2048;
+    p.n_ff = 768;
+    p.type = WOOLLY_TYPE_F32;
+    p.seed = 42;
+    p.n_threads = 0;
+    p.rope_freq_base = 10000.0f;
+    p.norm_eps = 1e-5f;
+    if (size > sizeof p)
+        size = sizeof p;
+    memcpy(params, &p, size);
+    params->size = size;
+}
+
+static void params_from_user(woolly_synth_params *p, const woolly_synth_params *user)
+{
+    woolly_synth_params_init(p, sizeof *p);
+    if (user && user->size >= sizeof(size_t))
+        memcpy(p, user, user->size < sizeof *p ? user->size : sizeof *p);
+    p->size = sizeof *p;
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+#define ALIGN 64
+
+/* Which tensor of a layer, in storage order. */
+enum { T_ATTN_NORM, T_Q, T_K, T_V, T_O, T_FFN_NORM, T_GATE, T_UP, T_DOWN, T_PER_LAYER };
+
+struct shape {
+    uint64_t rows, cols;
+    int is_norm;
+};
+
+static struct shape layer_shape(const woolly_synth_params *p, int which)
+{
+    uint64_t hd = p->n_embd / p->n_head, q = (uint64_t)p->n_head * hd, kv = (uint64_t)p->n_head_kv * hd;
+
+    switch (which) {
+    case T_ATTN_NORM:
+    case T_FFN_NORM: return (struct shape){ 1, p->n_embd, 1 };
+    case T_Q: return (struct shape){ q, p->n_embd, 0 };
+    case T_K:
+    case T_V: return (struct shape){ kv, p->n_embd, 0 };
+    case T_O: return (struct shape){ p->n_embd, q, 0 };
+    case T_GATE:
+    case T_UP: return (struct shape){ p->n_ff, p->n_embd, 0 };
+    default: return (struct shape){ p->n_embd, p->n_ff, 0 };
+    }
+}
+
+/* Bytes of one tensor, rounded up to ALIGN; 0 on overflow or bad blocks. */
+static uint64_t tensor_bytes(const woolly_synth_params *p, struct shape s)
+{
+    uint64_t row, all;
+
+    if (wl_row_bytes(s.is_norm ? WOOLLY_TYPE_F32 : (uint32_t)p->type, s.cols, &row) ||
+        wl_mul_u64(row, s.rows, &all) || all > UINT64_MAX - ALIGN)
+        return 0;
+    return (all + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Every tensor in storage order: token_embd, the layers, output_norm, output. */
+static int n_tensors(const woolly_synth_params *p)
+{
+    return 3 + (int)p->n_layer * T_PER_LAYER;
+}
+
+static struct shape shape_of(const woolly_synth_params *p, int i)
+{
+    if (i == 0)
+        return (struct shape){ p->n_vocab, p->n_embd, 0 };
+    if (i == n_tensors(p) - 2)
+        return (struct shape){ 1, p->n_embd, 1 };
+    if (i == n_tensors(p) - 1)
+        return (struct shape){ p->n_vocab, p->n_embd, 0 };
+    return layer_shape(p, (i - 1) % T_PER_LAYER);
+}
+
+uint64_t woolly_synth_bytes(const woolly_synth_params *user)
+{
+    woolly_synth_params p;
+    uint64_t total = 0;
+
+    params_from_user(&p, user);
+    if (p.n_head == 0 || p.n_layer == 0 || p.n_layer > 100000)
+        return 0;
+    for (int i = 0; i < n_tensors(&p); i++) {
+        uint64_t b = tensor_bytes(&p, shape_of(&p, i));
+        if (b == 0 || wl_add_u64(total, b, &total))
+            return 0;
+    }
+    return total;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static uint64_t available_memory(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long long kb;
+
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                fclose(f);
+                return (uint64_t)kb * 1024;
+            }
+        }
+        fclose(f);
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_MAX;
+}
+
+static woolly_status validate(const woolly_synth_params *p, char *err, size_t errsize)
+{
+    const struct wl_type_traits *t = wl_type_traits((uint32_t)p->type);
+    uint64_t bytes, avail;
+
+    if (!p->n_vocab || !p->n_embd || !p->n_layer || !p->n_head || !p->n_head_kv || !p->n_ctx || !p->n_ff) {
+        wl_errbuf(err, errsize, "every size of a synthetic model must be at least 1");
+        return WOOLLY_ERR_INVALID;
+    }
+    if (p->n_vocab > INT32_MAX || p->n_embd > (1u << 20) || p->n_ff > (1u << 22) ||
+        p->n_layer > 4096 || p->n_ctx > (1u << 24)) {
+        wl_errbuf(err, errsize, "a size of the synthetic model is beyond any real model's");
+        return WOOLLY_ERR_INVALID;
+    }
+    if (p->n_embd % p->n_head != 0) {
+        wl_errbuf(err, errsize, "the hidden size %u is not divisible by the %u heads", p->n_embd, p->n_head);
+        return WOOLLY_ERR_INVALID;
+    }
+    if ((p->n_embd / p->n_head) % 2 != 0) {
+        wl_errbuf(err, errsize, "the head size %u (hidden size / heads) must be even", p->n_embd / p->n_head);
+        return WOOLLY_ERR_INVALID;
+    }
+    if (p->n_head % p->n_head_kv != 0) {
+        wl_errbuf(err, errsize, "the %u heads are not divisible by the %u KV heads", p->n_head, p->n_head_kv);
+        return WOOLLY_ERR_INVALID;
+    }
+    if (!t || !wl_kernels_get()->type[p->type].from_float || !wl_kernels_get()->type[p->type].vec_dot) {
+        wl_errbuf(err, errsize, "woolly cannot build weights of type %s",
+                  t ? t->name : "(unknown)");
+        return WOOLLY_ERR_INVALID;
+    }
+    if (p->n_embd % t->block_size != 0 || p->n_ff % t->block_size != 0) {
+        wl_errbuf(err, errsize, "%s weights need the hidden size (%u) and the feed-forward size (%u) "
+                  "to be multiples of %u", t->name, p->n_embd, p->n_ff, t->block_size);
+        return WOOLLY_ERR_INVALID;
+    }
+    bytes = woolly_synth_bytes(p);
+    avail = available_memory();
+    if (bytes == 0) {
+        wl_errbuf(err, errsize, "the synthetic model's size overflows");
+        return WOOLLY_ERR_INVALID;
+    }
+    if (bytes > avail / 10 * 9) {
+        wl_errbuf(err, errsize, "the synthetic model needs %.2f GiB of %s weights, but only %.2f GiB "
+                  "of memory is available", (double)bytes / (1u << 30), t->name, (double)avail / (1u << 30));
+        return WOOLLY_ERR_NOMEM;
+    }
+    return WOOLLY_OK;
+}
+
+/* ---- generation -------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Uniform in [-1, 1), a function of (stream, index) alone. */
+static float uniform(uint64_t stream, uint64_t index)
+{
+    uint64_t u = splitmix64(stream ^ splitmix64(index));
+    return (float)((double)(u >> 40) * (2.0 / 16777216.0) - 1.0);
+}
+
+struct gen_job {
+    const woolly_synth_params *p;
+    struct shape shape;
+    uint8_t *dst;
+    size_t row_bytes;
+    uint64_t stream;
+    float limit;          /* Xavier bound, or the noise of a norm */
+    float *rows;          /* [n_threads][cols] scratch */
+};
+
+static void gen_rows(void *arg, int ith, int nth)
+{
+    struct gen_job *j = arg;
+    const wl_type_kernels *tk = &wl_kernels_get()->type[j->p->type];
+    float *row = j->rows + (size_t)ith * j->shape.cols;
+    long b, e;
+
+    wl_split((long)j->shape.rows, ith, nth, &b, &e);
+    for (long r = b; r < e; r++) {
+        uint64_t base = (uint64_t)r * j->shape.cols;
+        if (j->shape.is_norm) {
+            float *out = (float *)(void *)j->dst;
+            for (uint64_t c = 0; c < j->shape.cols; c++)
+                out[c] = 1.0f + j->limit * uniform(j->stream, base + c);
+            continue;
+        }
+        for (uint64_t c = 0; c < j->shape.cols; c++)
+            row[c] = j->limit * uniform(j->stream, base + c);
+        tk->from_float(row, j->dst + (size_t)r * j->row_bytes, (size_t)j->shape.cols);
+    }
+}
+
+static void bind(woolly_model *m, int i, uint8_t *data, const woolly_synth_params *p)
+{
+    struct shape s = shape_of(p, i);
+    int last = n_tensors(p) - 1;
+
+    if (i == 0) {
+        wl_matrix_init(&m->tok_embd, p->type, s.rows, s.cols, data);
+    } else if (i == last - 1) {
+        m->output_norm = (const float *)(void *)data;
+    } else if (i == last) {
+        wl_matrix_init(&m->output, p->type, s.rows, s.cols, data);
+    } else {
+        wl_layer *l = &m->layers[(i - 1) / T_PER_LAYER];
+        wl_matrix *mats[T_PER_LAYER] = { NULL, &l->wq, &l->wk, &l->wv, &l->wo, NULL, &l->w_gate, &l->w_up, &l->w_down };
+        int which = (i - 1) % T_PER_LAYER;
+        if (which == T_ATTN_NORM)
+            l->attn_norm = (const float *)(void *)data;
+        else if (which == T_FFN_NORM)
+            l->ffn_norm = (const float *)(void *)data;
+        else
+            wl_matrix_init(mats[which], p->type, s.rows, s.cols, data);
+    }
+}
+
+woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model **out, char *err,
+                                 size_t errsize)
+{
+    woolly_synth_params p;
+    woolly_model *m;
+    wl_pool *pool;
+    woolly_status st;
+    uint8_t *data;
+    float *rows;
+    size_t max_cols;
+    int nth;
+
+    if (!out) {
+        wl_errbuf(err, errsize, "woolly_model_synth: no out pointer");
+        return WOOLLY_ERR_INVALID;
+    }
+    *out = NULL;
+    params_from_user(&p, user);
+    if ((st = validate(&p, err, errsize)))
+        return st;
+    nth = p.n_threads > 0 ? p.n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nth < 1 || nth > 512)
+        nth = 1;
+    max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
+    m = calloc(1, sizeof *m);
+    data = wl_alloc_aligned((size_t)woolly_synth_bytes(&p));
+    rows = malloc((size_t)nth * max_cols * sizeof *rows);
+    pool = wl_pool_new(nth);
+    if (m)
+        m->layers = calloc(p.n_layer, sizeof *m->layers);
+    if (!m || !data || !rows || !pool || !m->layers) {
+        wl_errbuf(err, errsize, "out of memory for a synthetic model of %llu bytes",
+                  (unsigned long long)woolly_synth_bytes(&p));
+        if (m)
+            free(m->layers);
+        free(m);
+        wl_free_aligned(data);
+        free(rows);
+        wl_pool_free(pool);
+        return WOOLLY_ERR_NOMEM;
+    }
+    m->owned_aligned = data;
+    snprintf(m->arch_name, sizeof m->arch_name, "llama");
+    m->arch = WL_ARCH_LLAMA;
+    m->hp = (wl_hparams){ .n_vocab = p.n_vocab, .n_ctx_train = p.n_ctx, .n_embd = p.n_embd,
+                          .n_layer = p.n_layer, .n_head = p.n_head, .n_head_kv = p.n_head_kv,
+                          .head_dim = p.n_embd / p.n_head, .n_ff = p.n_ff,
+                          .n_rot = p.n_embd / p.n_head, .norm_eps = p.norm_eps,
+                          .rope_base = p.rope_freq_base, .rope_freq_scale = 1.0f,
+                          .rope_style = WL_ROPE_ADJACENT };
+    m->n_threads = nth;
+    for (int i = 0; i < n_tensors(&p); i++) {
+        struct shape s = shape_of(&p, i);
+        uint64_t row_bytes;
+        struct gen_job job;
+        wl_row_bytes(s.is_norm ? WOOLLY_TYPE_F32 : (uint32_t)p.type, s.cols, &row_bytes);
+        job.p = &p;
+        job.shape = s;
+        job.dst = data;
+        job.row_bytes = (size_t)row_bytes;
+        job.stream = splitmix64(p.seed) ^ splitmix64((uint64_t)i + 1);
+        job.limit = s.is_norm ? 0.01f : sqrtf(6.0f / (float)(s.rows + s.cols));
+        job.rows = rows;
+        wl_pool_run(pool, gen_rows, &job);
+        bind(m, i, data, &p);
+        m->n_params += s.rows * s.cols;
+        data += tensor_bytes(&p, s);
+    }
+    m->n_bytes = woolly_synth_bytes(&p);
+    free(rows);
+    wl_pool_free(pool);
+    *out = m;
+    return WOOLLY_OK;
+}

@@ -1,0 +1,295 @@
+/* check_forward.c - the forward pass on synthetic models: the logits do not
+ * depend on batching or threads, the context is enforced, sessions are
+ * independent.  (Conformance with llama.cpp: check_forward_ref.c.) */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "woolly.h"
+
+#define N_TOK 40
+
+static woolly_model *tiny_model(woolly_type type, int n_threads, float rope_base)
+{
+    woolly_synth_params p;
+    woolly_model *m = NULL;
+    char err[WOOLLY_ERRBUF_SIZE];
+
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_vocab = 300;
+    p.n_embd = 64;
+    p.n_layer = 2;
+    p.n_head = 4;
+    p.n_head_kv = 2;
+    p.n_ff = 128;
+    p.n_ctx = 128;
+    p.type = type;
+    p.n_threads = n_threads;
+    p.rope_freq_base = rope_base;
+    ck_assert_msg(woolly_model_synth(&p, &m, err, sizeof err) == WOOLLY_OK, "%s", err);
+    return m;
+}
+
+static woolly_session *new_session(const woolly_model *m, int n_threads, uint32_t n_batch,
+                                   woolly_type kv, int logits_all)
+{
+    woolly_session_params sp;
+    woolly_session *s = NULL;
+    char err[WOOLLY_ERRBUF_SIZE];
+
+    woolly_session_params_init(&sp, sizeof sp);
+    sp.n_threads = n_threads;
+    sp.n_batch = n_batch;
+    sp.kv_type = kv;
+    sp.logits_all = logits_all;
+    sp.n_ctx = 64;
+    ck_assert_msg(woolly_session_new(m, &sp, &s, err, sizeof err) == WOOLLY_OK, "%s", err);
+    return s;
+}
+
+static void make_tokens(int32_t *tok, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        tok[i] = (int32_t)(tu_rand(&seed) % 300);
+}
+
+/* Feed TOK in pieces of the sizes SPLITS gives (cycled), keeping every row. */
+static float *run_split(const woolly_model *m, int n_threads, uint32_t n_batch, const int32_t *tok,
+                        const size_t *splits, size_t n_splits)
+{
+    woolly_session *s = new_session(m, n_threads, n_batch, WOOLLY_TYPE_F32, 1);
+    float *rows = malloc(N_TOK * 300 * sizeof *rows);
+    size_t done = 0, k = 0;
+
+    while (done < N_TOK) {
+        size_t n = splits[k++ % n_splits];
+        if (n > N_TOK - done)
+            n = N_TOK - done;
+        ck_assert_int_eq(woolly_session_eval(s, tok + done, n), WOOLLY_OK);
+        for (size_t i = 0; i < n; i++) {
+            const float *l = woolly_session_logits(s, (int64_t)i);
+            ck_assert_ptr_nonnull(l);
+            memcpy(rows + (done + i) * 300, l, 300 * sizeof *l);
+        }
+        done += n;
+    }
+    ck_assert_uint_eq(woolly_session_n_past(s), N_TOK);
+    woolly_session_free(s);
+    return rows;
+}
+
+static void check_invariance(woolly_type type)
+{
+    static const size_t whole[] = { N_TOK }, ones[] = { 1 }, odd[] = { 3, 1, 7, 2, 11 };
+    woolly_model *m = tiny_model(type, 1, 10000.0f);
+    int32_t tok[N_TOK];
+
+    make_tokens(tok, N_TOK, 5);
+    float *ref = run_split(m, 1, 64, tok, whole, 1);
+    for (size_t i = 0; i < N_TOK * 300; i++)
+        ck_assert_msg(isfinite(ref[i]), "logit %zu is not finite", i);
+    struct { int threads; uint32_t batch; const size_t *splits; size_t n; } runs[] = {
+        { 2, 64, whole, 1 }, { 1, 64, ones, 1 }, { 2, 64, ones, 1 }, { 1, 5, whole, 1 },
+        { 2, 5, odd, 5 }, { 3, 16, odd, 5 },
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        float *got = run_split(m, runs[r].threads, runs[r].batch, tok, runs[r].splits, runs[r].n);
+        ck_assert_msg(memcmp(got, ref, N_TOK * 300 * sizeof *got) == 0,
+                      "%s: run %zu (%d threads, batch %u) differs from the whole prompt at once",
+                      woolly_type_name(type), r, runs[r].threads, runs[r].batch);
+        free(got);
+    }
+    free(ref);
+    woolly_model_free(m);
+}
+
+START_TEST(logits_do_not_depend_on_batches_or_threads_f32)
+{
+    check_invariance(WOOLLY_TYPE_F32);
+}
+END_TEST
+
+START_TEST(logits_do_not_depend_on_batches_or_threads_f16)
+{
+    check_invariance(WOOLLY_TYPE_F16);
+}
+END_TEST
+
+START_TEST(logits_do_not_depend_on_batches_or_threads_bf16)
+{
+    check_invariance(WOOLLY_TYPE_BF16);
+}
+END_TEST
+
+START_TEST(synthetic_weights_do_not_depend_on_threads)
+{
+    woolly_model *a = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f), *b = tiny_model(WOOLLY_TYPE_F32, 3, 10000.0f);
+    woolly_session *sa = new_session(a, 1, 64, WOOLLY_TYPE_F32, 0), *sb = new_session(b, 1, 64, WOOLLY_TYPE_F32, 0);
+    int32_t tok[8];
+
+    make_tokens(tok, 8, 7);
+    ck_assert_int_eq(woolly_session_eval(sa, tok, 8), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(sb, tok, 8), WOOLLY_OK);
+    ck_assert(memcmp(woolly_session_logits(sa, -1), woolly_session_logits(sb, -1), 300 * sizeof(float)) == 0);
+    woolly_session_free(sa);
+    woolly_session_free(sb);
+    woolly_model_free(a);
+    woolly_model_free(b);
+}
+END_TEST
+
+START_TEST(position_matters)
+{
+    /* The same token at two positions gives different logits: RoPE and the
+     * causal mask are at work. */
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *s = new_session(m, 1, 64, WOOLLY_TYPE_F32, 1);
+    int32_t tok[3] = { 17, 17, 17 };
+
+    ck_assert_int_eq(woolly_session_eval(s, tok, 3), WOOLLY_OK);
+    ck_assert(memcmp(woolly_session_logits(s, 0), woolly_session_logits(s, 1), 300 * sizeof(float)) != 0);
+    ck_assert(memcmp(woolly_session_logits(s, 1), woolly_session_logits(s, 2), 300 * sizeof(float)) != 0);
+    woolly_session_free(s);
+    woolly_model_free(m);
+}
+END_TEST
+
+START_TEST(f16_cache_is_close_to_f32)
+{
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *a = new_session(m, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(m, 2, 64, WOOLLY_TYPE_F16, 0);
+    int32_t tok[20];
+    float maxdiff = 0, maxabs = 0;
+
+    make_tokens(tok, 20, 3);
+    ck_assert_int_eq(woolly_session_eval(a, tok, 20), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(b, tok, 20), WOOLLY_OK);
+    const float *la = woolly_session_logits(a, -1), *lb = woolly_session_logits(b, -1);
+    for (int i = 0; i < 300; i++) {
+        maxdiff = fmaxf(maxdiff, fabsf(la[i] - lb[i]));
+        maxabs = fmaxf(maxabs, fabsf(la[i]));
+    }
+    ck_assert_float_gt(maxdiff, 0.0f);               /* it really is another cache */
+    ck_assert_msg(maxdiff < 1e-2f * maxabs, "f16 cache moved logits by %g", (double)maxdiff);
+    woolly_session_free(a);
+    woolly_session_free(b);
+    woolly_model_free(m);
+}
+END_TEST
+
+START_TEST(truncate_then_continue_matches)
+{
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *s = new_session(m, 2, 64, WOOLLY_TYPE_F32, 0);
+    int32_t tok[12], other[4] = { 1, 2, 3, 4 };
+    float want[300];
+
+    make_tokens(tok, 12, 9);
+    ck_assert_int_eq(woolly_session_eval(s, tok, 12), WOOLLY_OK);
+    memcpy(want, woolly_session_logits(s, -1), sizeof want);
+    ck_assert_int_eq(woolly_session_truncate(s, 8), WOOLLY_OK);
+    ck_assert_uint_eq(woolly_session_n_past(s), 8);
+    ck_assert_int_eq(woolly_session_eval(s, other, 4), WOOLLY_OK);
+    ck_assert(memcmp(want, woolly_session_logits(s, -1), sizeof want) != 0);
+    ck_assert_int_eq(woolly_session_truncate(s, 8), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(s, tok + 8, 4), WOOLLY_OK);
+    ck_assert(memcmp(want, woolly_session_logits(s, -1), sizeof want) == 0);
+    ck_assert_int_eq(woolly_session_truncate(s, 13), WOOLLY_ERR_RANGE);
+    ck_assert_int_eq(woolly_session_truncate(s, 0), WOOLLY_OK);
+    ck_assert_uint_eq(woolly_session_n_past(s), 0);
+    woolly_session_free(s);
+    woolly_model_free(m);
+}
+END_TEST
+
+START_TEST(context_and_vocabulary_are_enforced)
+{
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *s = new_session(m, 1, 64, WOOLLY_TYPE_F32, 0);
+    int32_t tok[65] = { 0 }, bad[2] = { 5, 300 }, neg[1] = { -1 };
+
+    ck_assert_uint_eq(woolly_session_n_ctx(s), 64);
+    ck_assert_int_eq(woolly_session_eval(s, tok, 65), WOOLLY_ERR_RANGE);
+    ck_assert_ptr_nonnull(strstr(woolly_session_errmsg(s), "do not fit"));
+    ck_assert_uint_eq(woolly_session_n_past(s), 0);
+    ck_assert_int_eq(woolly_session_eval(s, bad, 2), WOOLLY_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(woolly_session_errmsg(s), "token 300"));
+    ck_assert_int_eq(woolly_session_eval(s, neg, 1), WOOLLY_ERR_INVALID);
+    ck_assert_uint_eq(woolly_session_n_past(s), 0);
+    ck_assert_int_eq(woolly_session_eval(s, tok, 64), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(s, tok, 1), WOOLLY_ERR_RANGE);
+    ck_assert_ptr_null(woolly_session_logits(s, 0));   /* not kept without logits_all */
+    ck_assert_ptr_nonnull(woolly_session_logits(s, -1));
+    woolly_session_free(s);
+    woolly_model_free(m);
+}
+END_TEST
+
+START_TEST(sessions_of_one_model_are_independent)
+{
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *a = new_session(m, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(m, 1, 64, WOOLLY_TYPE_F32, 0);
+    int32_t t1[5] = { 1, 2, 3, 4, 5 }, t2[3] = { 9, 8, 7 };
+    float want[300];
+
+    ck_assert_int_eq(woolly_session_eval(a, t1, 5), WOOLLY_OK);
+    memcpy(want, woolly_session_logits(a, -1), sizeof want);
+    ck_assert_int_eq(woolly_session_eval(b, t2, 3), WOOLLY_OK);
+    ck_assert(memcmp(want, woolly_session_logits(a, -1), sizeof want) == 0);
+    ck_assert_uint_eq(woolly_session_n_past(b), 3);
+    woolly_session_free(a);
+    woolly_session_free(b);
+    woolly_model_free(m);
+}
+END_TEST
+
+START_TEST(synthetic_sizes_are_validated)
+{
+    woolly_synth_params p;
+    woolly_model *m = (woolly_model *)&p;
+    char err[WOOLLY_ERRBUF_SIZE];
+
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_head = 7;
+    ck_assert_int_eq(woolly_model_synth(&p, &m, err, sizeof err), WOOLLY_ERR_INVALID);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err, "not divisible by the 7 heads"));
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_head_kv = 3;
+    ck_assert_int_eq(woolly_model_synth(&p, &m, err, sizeof err), WOOLLY_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "KV heads"));
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_layer = 0;
+    ck_assert_int_eq(woolly_model_synth(&p, &m, err, sizeof err), WOOLLY_ERR_INVALID);
+    /* A 7B shape in F32 at a size no machine here has: refused with the number. */
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_vocab = 32000; p.n_embd = 16384; p.n_layer = 320; p.n_head = 128; p.n_head_kv = 128; p.n_ff = 44032;
+    ck_assert_int_eq(woolly_model_synth(&p, &m, err, sizeof err), WOOLLY_ERR_NOMEM);
+    ck_assert_ptr_nonnull(strstr(err, "GiB"));
+    ck_assert_uint_gt(woolly_synth_bytes(&p), (uint64_t)1 << 40);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("forward");
+    TCase *tc = tcase_create("invariance");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, logits_do_not_depend_on_batches_or_threads_f32);
+    tcase_add_test(tc, logits_do_not_depend_on_batches_or_threads_f16);
+    tcase_add_test(tc, logits_do_not_depend_on_batches_or_threads_bf16);
+    tcase_add_test(tc, synthetic_weights_do_not_depend_on_threads);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sessions");
+    tcase_add_test(tc, position_matters);
+    tcase_add_test(tc, f16_cache_is_close_to_f32);
+    tcase_add_test(tc, truncate_then_continue_matches);
+    tcase_add_test(tc, context_and_vocabulary_are_enforced);
+    tcase_add_test(tc, sessions_of_one_model_are_independent);
+    tcase_add_test(tc, synthetic_sizes_are_validated);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

@@ -1,0 +1,138 @@
+/* check_forward_ref.c - conformance with llama.cpp on the reference set:
+ * every case of manifest.json, teacher-forced (README of the set): each row
+ * of logits within the case's tol_max_abs, and the same arg-max.  Skipped
+ * (77) when the reference set is absent. */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refdata.h"
+#include "testutil.h"
+#include "woolly.h"
+
+static const char *dir;
+static ref_case *cases;
+static size_t n_cases;
+
+static size_t argmax(const float *x, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i] > x[best])
+            best = i;
+    return best;
+}
+
+/* Feed TOK[0..n-2]: the first N_FIRST at once, the rest in pieces of STEP;
+ * return every row of logits (n-1 rows), or NULL when the model cannot load
+ * because woolly cannot compute its types. */
+static float *teacher_force(const ref_case *c, const int32_t *tok, size_t n, size_t n_first,
+                            size_t step, int n_threads, uint32_t n_batch)
+{
+    char path[1024], err[WOOLLY_ERRBUF_SIZE];
+    woolly_model_params mp;
+    woolly_session_params sp;
+    woolly_model *m;
+    woolly_session *s;
+    woolly_model_info info = { .size = sizeof info };
+    woolly_status st;
+    float *rows;
+
+    snprintf(path, sizeof path, "%s/%s", dir, c->model);
+    woolly_model_params_init(&mp, sizeof mp);
+    mp.n_threads = n_threads;
+    st = woolly_model_load(path, &mp, &m, err, sizeof err);
+    if (st == WOOLLY_ERR_UNSUPPORTED)
+        return NULL;
+    ck_assert_msg(st == WOOLLY_OK, "%s: %s", c->name, err);
+    ck_assert_int_eq(woolly_model_get_info(m, &info), WOOLLY_OK);
+    ck_assert_uint_eq(info.n_vocab, c->n_vocab);
+    woolly_session_params_init(&sp, sizeof sp);
+    sp.n_ctx = (uint32_t)n;
+    sp.n_batch = n_batch;
+    sp.logits_all = 1;
+    ck_assert_msg(woolly_session_new(m, &sp, &s, err, sizeof err) == WOOLLY_OK, "%s", err);
+    rows = malloc((n - 1) * c->n_vocab * sizeof *rows);
+    for (size_t done = 0; done < n - 1;) {
+        size_t k = done == 0 ? n_first : step;
+        if (k > n - 1 - done)
+            k = n - 1 - done;
+        ck_assert_msg(woolly_session_eval(s, tok + done, k) == WOOLLY_OK, "%s", woolly_session_errmsg(s));
+        for (size_t i = 0; i < k; i++)
+            memcpy(rows + (done + i) * c->n_vocab, woolly_session_logits(s, (int64_t)i),
+                   c->n_vocab * sizeof *rows);
+        done += k;
+    }
+    woolly_session_free(s);
+    woolly_model_free(m);
+    return rows;
+}
+
+START_TEST(case_matches_llama_cpp)
+{
+    const ref_case *c = &cases[_i];
+    size_t n_tok, worst_row = 0;
+    int32_t *tok = ref_load_tokens(dir, c->name, &n_tok);
+    double worst = 0;
+
+    ck_assert_msg(tok && n_tok >= 2, "%s: no tokens", c->name);
+    float *want = ref_load_logits(dir, c->name, n_tok - 1, c->n_vocab);
+    ck_assert_msg(want, "%s: cannot read the reference logits", c->name);
+    float *got = teacher_force(c, tok, n_tok, c->n_prompt, 1, 1, 512);
+    if (!got) {
+        printf("%-24s not supported yet (tensor types woolly cannot compute)\n", c->name);
+        free(tok);
+        free(want);
+        return;
+    }
+    for (size_t r = 0; r < n_tok - 1; r++) {
+        const float *g = got + r * c->n_vocab, *w = want + r * c->n_vocab;
+        for (size_t i = 0; i < c->n_vocab; i++) {
+            double d = fabs((double)g[i] - w[i]);
+            if (!(d <= worst)) {
+                worst = d;
+                worst_row = r;
+            }
+        }
+        ck_assert_msg(argmax(g, c->n_vocab) == argmax(w, c->n_vocab),
+                      "%s: row %zu: arg-max %zu, llama.cpp %zu", c->name, r, argmax(g, c->n_vocab),
+                      argmax(w, c->n_vocab));
+    }
+    printf("%-24s rows %3zu  max|diff| %.3g  (tolerance %.3g, %.1f%% of it)\n", c->name, n_tok - 1,
+           worst, c->tol_max_abs, 100 * worst / c->tol_max_abs);
+    ck_assert_msg(worst <= c->tol_max_abs, "%s: row %zu differs by %g > %g", c->name, worst_row, worst,
+                  c->tol_max_abs);
+
+    /* The same rows, bit for bit, in batches of 16 on 2 threads. */
+    float *again = teacher_force(c, tok, n_tok, 16, 3, 2, 16);
+    ck_assert_msg(memcmp(again, got, (n_tok - 1) * c->n_vocab * sizeof *got) == 0,
+                  "%s: logits depend on batching or threads", c->name);
+    free(again);
+    free(got);
+    free(want);
+    free(tok);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s;
+    TCase *tc;
+
+    dir = tu_ref_dir();
+    if (!dir || !(cases = ref_load_manifest(dir, &n_cases)) || n_cases == 0) {
+        printf("reference set not found (WOOLLY_REF_DIR=%s): skipped\n", dir ? dir : "");
+        return 77;
+    }
+    s = suite_create("forward-ref");
+    tc = tcase_create("manifest");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, case_matches_llama_cpp, 0, (int)n_cases);
+    suite_add_tcase(s, tc);
+    int rc = tu_run(s);
+    ref_free_manifest(cases, n_cases);
+    return rc;
+}
