@@ -45,25 +45,24 @@ static float f32_vec_dot(size_t n, const void *w, const void *a)
     return dot_f32(n, w, a);
 }
 
+/* Half weights times float activations. */
 static float f16_vec_dot(size_t n, const void *w, const void *a)
 {
-    const uint16_t *x = w, *y = a;
+    const uint16_t *x = w;
+    const float *y = a;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     size_t i = 0;
 
     for (; i + 32 <= n; i += 32) {
         __m512 x0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i)));
-        __m512 y0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(y + i)));
         __m512 x1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i + 16)));
-        __m512 y1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(y + i + 16)));
-        acc0 = _mm512_fmadd_ps(x0, y0, acc0);
-        acc1 = _mm512_fmadd_ps(x1, y1, acc1);
+        acc0 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(y + i), acc0);
+        acc1 = _mm512_fmadd_ps(x1, _mm512_loadu_ps(y + i + 16), acc1);
     }
     for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         __m512 x0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i));
-        __m512 y0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, y + i));
-        acc0 = _mm512_fmadd_ps(x0, y0, acc0);
+        acc0 = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, y + i), acc0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }

@@ -74,14 +74,16 @@ void wl_f16_to_float_scalar(const void *x, float *y, size_t n)
         y[i] = wl_f16_to_f32(h[i]);
 }
 
-/* Products of two halves are exact in float; the sum is the rounding. */
+/* Half weights times float activations, as llama.cpp's F16 matrix
+ * products on x86 do (the activations are not rounded to half). */
 float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a)
 {
-    const uint16_t *x = w, *y = a;
+    const uint16_t *x = w;
+    const float *y = a;
     float sum = 0.0f;
 
     for (size_t i = 0; i < n; i++)
-        sum += wl_f16_to_f32(x[i]) * wl_f16_to_f32(y[i]);
+        sum += wl_f16_to_f32(x[i]) * y[i];
     return sum;
 }
 
@@ -110,7 +112,7 @@ void wl_kernels_init_scalar(wl_kernels *k)
 {
     memset(k, 0, sizeof *k);
     k->type[WOOLLY_TYPE_F32] = (wl_type_kernels){ WOOLLY_TYPE_F32, f32_copy, f32_to_float, f32_vec_dot };
-    k->type[WOOLLY_TYPE_F16] = (wl_type_kernels){ WOOLLY_TYPE_F16, wl_f16_from_float_scalar,
+    k->type[WOOLLY_TYPE_F16] = (wl_type_kernels){ WOOLLY_TYPE_F32, wl_f16_from_float_scalar,
                                                   wl_f16_to_float_scalar, wl_f16_vec_dot_scalar };
     k->type[WOOLLY_TYPE_BF16] = (wl_type_kernels){ WOOLLY_TYPE_BF16, wl_bf16_from_float_scalar,
                                                    wl_bf16_to_float_scalar, bf16_vec_dot };
