@@ -55,15 +55,20 @@ static void norm_batch(woolly_session *s, float *out, const float *x, const floa
 }
 
 /* cos/sin of each rotated pair for N_TOK positions from POS:
- * rope[t][2i], rope[t][2i+1] for pair i < n_rot/2, angles in double. */
+ * rope[t][2i], rope[t][2i+1] for pair i < n_rot/2.  The angles are computed
+ * in float, each pair's from the last by one multiplication, as llama.cpp
+ * does: exact angles (in double) move bf16 logits measurably away from it. */
 static void rope_table(const wl_hparams *hp, float *rope, uint32_t pos, size_t n_tok)
 {
+    const float theta_scale = powf(hp->rope_base, -2.0f / (float)hp->n_rot);
+
     for (size_t t = 0; t < n_tok; t++) {
-        double p = (double)(pos + t) * hp->rope_freq_scale;
+        float theta = (float)(pos + t);
         for (uint32_t i = 0; i < hp->n_rot / 2; i++) {
-            double theta = p * pow((double)hp->rope_base, -2.0 * i / (double)hp->n_rot);
-            rope[t * hp->n_rot + 2 * i] = (float)cos(theta);
-            rope[t * hp->n_rot + 2 * i + 1] = (float)sin(theta);
+            float angle = hp->rope_freq_scale * theta;
+            rope[t * hp->n_rot + 2 * i] = cosf(angle);
+            rope[t * hp->n_rot + 2 * i + 1] = sinf(angle);
+            theta *= theta_scale;
         }
     }
 }
