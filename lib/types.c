@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "kernels/kernels.h"
 #include "types.h"
 
 /* Block layouts (ggml's, which GGUF stores verbatim); QK = elements:
@@ -93,9 +94,13 @@ size_t woolly_type_block_bytes(woolly_type type)
     return t ? t->block_bytes : 0;
 }
 
+/* A type is supported when woolly can multiply weights of it: the scalar
+ * table, which every level extends, has its dot product. */
 int woolly_type_supported(woolly_type type)
 {
-    return type == WOOLLY_TYPE_F32 || type == WOOLLY_TYPE_F16 || type == WOOLLY_TYPE_BF16;
+    const wl_kernels *k = wl_kernels_get();
+
+    return (unsigned)type < WOOLLY_TYPE_COUNT && k->type[type].vec_dot != NULL;
 }
 
 int wl_row_bytes(uint32_t type, uint64_t n, uint64_t *out)

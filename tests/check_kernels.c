@@ -9,25 +9,6 @@
 #include "testutil.h"
 #include "woolly.h"
 
-/* The levels this machine can run, each as the ISA mask it enables. */
-static const unsigned level_masks[] = {
-    WOOLLY_ISA_AVX2,
-    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512,
-    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI,
-    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16,
-    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16 |
-        WOOLLY_ISA_AMX,
-    WOOLLY_ISA_NEON,
-    WOOLLY_ISA_NEON | WOOLLY_ISA_DOTPROD,
-};
-#define N_MASKS (sizeof level_masks / sizeof level_masks[0])
-
-static int runnable(unsigned mask)
-{
-    unsigned here = woolly_isa_compiled() & woolly_isa_detected();
-    return (mask & here) == mask;
-}
-
 static const size_t lengths[] = { 0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256, 1000, 4096 };
 #define N_LENGTHS (sizeof lengths / sizeof lengths[0])
 
@@ -41,10 +22,10 @@ START_TEST(dot_f32_matches_scalar)
         x[i] = tu_randf(&seed);
         y[i] = tu_randf(&seed);
     }
-    for (size_t m = 0; m < N_MASKS; m++) {
-        if (!runnable(level_masks[m]))
+    for (size_t m = 0; m < TU_N_LEVELS; m++) {
+        if (!tu_runnable(tu_level_masks[m]))
             continue;
-        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
         for (size_t l = 0; l < N_LENGTHS; l++) {
             size_t n = lengths[l];
             double ref = 0, mag = 0;
@@ -72,10 +53,10 @@ START_TEST(dot_i8_is_exact)
     }
     x[5] = y[5] = -128;   /* the corner that saturating instructions get wrong */
     x[6] = -128; y[6] = 127;
-    for (size_t m = 0; m < N_MASKS; m++) {
-        if (!runnable(level_masks[m]))
+    for (size_t m = 0; m < TU_N_LEVELS; m++) {
+        if (!tu_runnable(tu_level_masks[m]))
             continue;
-        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
         for (size_t l = 0; l < N_LENGTHS; l++) {
             size_t n = lengths[l];
             ck_assert_msg(k.dot_i8(n, x, y) == wl_dot_i8_scalar(n, x, y), "%s dot_i8 n=%zu", name, n);
@@ -105,10 +86,10 @@ START_TEST(dot_bf16_matches_scalar)
         x[i] = to_bf16(tu_randf(&seed));
         y[i] = to_bf16(tu_randf(&seed));
     }
-    for (size_t m = 0; m < N_MASKS; m++) {
-        if (!runnable(level_masks[m]))
+    for (size_t m = 0; m < TU_N_LEVELS; m++) {
+        if (!tu_runnable(tu_level_masks[m]))
             continue;
-        const char *name = wl_kernels_fill(&k, level_masks[m]);
+        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
         for (size_t l = 0; l < N_LENGTHS; l++) {
             size_t n = lengths[l];
             double ref = 0, mag = 0;
@@ -147,10 +128,10 @@ START_TEST(gemm_i8_is_exact)
         for (size_t i = 0; i < n * ldb; i++)
             b[i] = (int8_t)(tu_rand(&seed) >> 56);
         wl_gemm_i8_scalar(m, n, kk, a, lda, b, ldb, ref, ldc);
-        for (size_t msk = 0; msk < N_MASKS; msk++) {
-            if (!runnable(level_masks[msk]))
+        for (size_t msk = 0; msk < TU_N_LEVELS; msk++) {
+            if (!tu_runnable(tu_level_masks[msk]))
                 continue;
-            const char *name = wl_kernels_fill(&k, level_masks[msk]);
+            const char *name = wl_kernels_fill(&k, tu_level_masks[msk]);
             memset(got, 0, m * ldc * sizeof *got);
             k.gemm_i8(m, n, kk, a, lda, b, ldb, got, ldc);
             for (size_t i = 0; i < m; i++)
@@ -252,10 +233,10 @@ START_TEST(type_kernels_match_scalar)
         r->to_float(wq, back, 1024);
         for (size_t i = 0; i < 1024; i++)
             ck_assert_msg(fabsf(back[i] - x[i]) <= fabsf(x[i]) / 128, "%s round trip", woolly_type_name(types[t]));
-        for (size_t m = 0; m < N_MASKS; m++) {
-            if (!runnable(level_masks[m]))
+        for (size_t m = 0; m < TU_N_LEVELS; m++) {
+            if (!tu_runnable(tu_level_masks[m]))
                 continue;
-            const char *name = wl_kernels_fill(&k, level_masks[m]);
+            const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
             for (size_t l = 0; l < N_LENGTHS; l++) {
                 size_t n = lengths[l];
                 if (n > 1024)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "woolly.h"
+
 /* A small deterministic generator (xorshift64*), so that failures repeat. */
 static inline uint64_t tu_rand(uint64_t *s)
 {
@@ -19,6 +21,26 @@ static inline uint64_t tu_rand(uint64_t *s)
 static inline float tu_randf(uint64_t *s)
 {
     return (float)((tu_rand(s) >> 40) * (1.0 / 8388608.0) - 1.0);
+}
+
+/* Every kernel level, each as the ISA mask it enables (wl_kernels_fill). */
+static const unsigned tu_level_masks[] = {
+    WOOLLY_ISA_AVX2,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16,
+    WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI | WOOLLY_ISA_AVX512_BF16 |
+        WOOLLY_ISA_AMX,
+    WOOLLY_ISA_NEON,
+    WOOLLY_ISA_NEON | WOOLLY_ISA_DOTPROD,
+};
+#define TU_N_LEVELS (sizeof tu_level_masks / sizeof tu_level_masks[0])
+
+/* Whether this build and this machine can run the level MASK. */
+static inline int tu_runnable(unsigned mask)
+{
+    unsigned here = woolly_isa_compiled() & woolly_isa_detected();
+    return (mask & here) == mask;
 }
 
 /* The reference directory, or NULL when absent (tests then skip, exit 77). */

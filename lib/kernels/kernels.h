@@ -77,6 +77,16 @@ void wl_f16_to_float_scalar(const void *x, float *y, size_t n);
 float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a);
 void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_bf16_to_float_scalar(const void *x, float *y, size_t n);
+float wl_q4_0_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q4_1_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q5_0_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q5_1_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q8_0_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q2_k_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q3_k_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q4_k_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q5_k_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_q6_k_vec_dot_scalar(size_t n, const void *w, const void *a);
 void wl_gemm_i8_scalar(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
                        const int8_t *b, size_t ldb, int32_t *c, size_t ldc);
 
