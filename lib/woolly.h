@@ -405,6 +405,37 @@ const char *woolly_session_errmsg(const woolly_session *session);
 
 /* ---- Sampling ---------------------------------------------------------- */
 
+/* Picks the next token from logits.  The filters run in llama.cpp's order:
+ * repetition penalty, top-k, top-p, min-p, then temperature, then a draw
+ * from what is left.  Temperature 0 is greedy (the arg-max, lowest id on
+ * ties).  Same seed and same logits: same tokens. */
+typedef struct woolly_sampler woolly_sampler;
+
+typedef struct woolly_sampler_params {
+    size_t size;            /* sizeof(woolly_sampler_params), set by _init */
+    float temperature;      /* default 0.8; 0: greedy */
+    int32_t top_k;          /* default 40; 0: off */
+    float top_p;            /* default 0.95; 1: off */
+    float min_p;            /* default 0.05; 0: off */
+    float repeat_penalty;   /* default 1 (off); > 1 discourages repeats */
+    int32_t repeat_last_n;  /* tokens the penalty looks back over, default 64 */
+    uint64_t seed;          /* default 42 */
+} woolly_sampler_params;
+
+void woolly_sampler_params_init(woolly_sampler_params *params, size_t size);
+/* WOOLLY_ERR_INVALID for a negative temperature or top-k, top-p or min-p
+ * outside [0, 1], a penalty <= 0, or N_VOCAB < 1. */
+woolly_status woolly_sampler_new(const woolly_sampler_params *params, int32_t n_vocab,
+                                 woolly_sampler **out);
+void woolly_sampler_free(woolly_sampler *sampler);
+/* Choose a token from N_VOCAB logits (not modified). */
+woolly_status woolly_sampler_sample(woolly_sampler *sampler, const float *logits, int32_t *token);
+/* Record a token in the history the repetition penalty sees (prompt tokens
+ * too; sampled tokens are recorded by woolly_sampler_sample). */
+void woolly_sampler_accept(woolly_sampler *sampler, int32_t token);
+/* Forget the history. */
+void woolly_sampler_reset(woolly_sampler *sampler);
+
 #ifdef __cplusplus
 }
 #endif
