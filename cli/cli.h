@@ -23,6 +23,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* "woolly CMD: MESSAGE" on stderr; returns EXIT_RUNTIME. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The synthetic model's parameters from the WOOLLY_FAST_* variables; prints
+ * the problem and returns EXIT_USAGE when one is not a valid number. */
+int cli_fast_params(const char *cmd, woolly_synth_params *p);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
 /* Parse a whole decimal integer in [min, max]; 0 on success. */
 int cli_parse_long(const char *s, long min, long max, long *out);
 

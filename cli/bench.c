@@ -1,0 +1,339 @@
+/* bench.c - `woolly bench`: prompt processing and generation speed, latency,
+ * load time, and how close decoding gets to the memory bandwidth. */
+#include <config.h>
+
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: woolly bench (-m MODEL | --fast-fp32) [OPTIONS]\n"
+            "Measure prompt processing (pp) and generation (tg) in tokens per second.\n"
+            "\n"
+            "  -m, --model FILE      the GGUF model to measure\n"
+            "      --fast-fp32       a synthetic model sized by the WOOLLY_FAST_* variables\n"
+            "  -p, --n-prompt N      prompt tokens for the pp test (default 512; 0: skip)\n"
+            "  -n, --n-gen N         generated tokens for the tg test (default 128; 0: skip)\n"
+            "  -r, --repetitions N   runs of each test (default 3)\n"
+            "  -t, --threads N       threads (default: one per CPU)\n"
+            "  -b, --batch N         tokens computed together in pp (default 512)\n"
+            "      --sustained N     tokens of the sustained generation test (default 256; 0: skip)\n"
+            "      --no-sequence     skip the 1, 10, 50 and 100 token generation runs\n"
+            "      --no-roofline     skip measuring the memory bandwidth\n"
+            "      --seed N          seed of the synthetic model (default 42)\n"
+            "      --json            print the results as JSON\n"
+            "  -h, --help            show this help and exit\n");
+}
+
+struct stats {
+    double mean, sd;
+};
+
+static struct stats summarize(const double *x, int n)
+{
+    struct stats s = { 0, 0 };
+
+    for (int i = 0; i < n; i++)
+        s.mean += x[i] / n;
+    for (int i = 0; i < n && n > 1; i++)
+        s.sd += (x[i] - s.mean) * (x[i] - s.mean) / (n - 1);
+    s.sd = sqrt(s.sd);
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- memory bandwidth --------------------------------------------------- */
+
+struct bw_job {
+    const uint64_t *buf;
+    size_t n;
+    uint64_t sink;
+};
+
+static void *bw_read(void *arg)
+{
+    struct bw_job *j = arg;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    for (size_t i = 0; i + 4 <= j->n; i += 4) {
+        a ^= j->buf[i];
+        b ^= j->buf[i + 1];
+        c ^= j->buf[i + 2];
+        d ^= j->buf[i + 3];
+    }
+    j->sink = a ^ b ^ c ^ d;
+    return NULL;
+}
+
+/* Read 512 MiB with N_THREADS threads, best of 3: bytes per second. */
+static double measure_bandwidth(int n_threads)
+{
+    const size_t bytes = (size_t)512 << 20, n = bytes / sizeof(uint64_t);
+    uint64_t *buf = malloc(bytes);
+    pthread_t tid[64];
+    struct bw_job jobs[64];
+    double best = 0;
+
+    if (!buf)
+        return 0;
+    if (n_threads > 64)
+        n_threads = 64;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = i;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = cli_now();
+        for (int t = 0; t < n_threads; t++) {
+            jobs[t].buf = buf + n / (size_t)n_threads * (size_t)t;
+            jobs[t].n = n / (size_t)n_threads;
+            pthread_create(&tid[t], NULL, bw_read, &jobs[t]);
+        }
+        for (int t = 0; t < n_threads; t++)
+            pthread_join(tid[t], NULL);
+        double dt = cli_now() - t0;
+        if (bytes / dt > best)
+            best = bytes / dt;
+    }
+    free(buf);
+    return best;
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+struct bench {
+    woolly_model *model;
+    woolly_model_info info;
+    woolly_session *sess;
+    int32_t *tokens;
+    int n_threads;
+};
+
+static int32_t token_at(const struct bench *b, size_t i)
+{
+    return (int32_t)((i * 2654435761u + 7) % b->info.n_vocab);
+}
+
+/* Seconds to evaluate N prompt tokens from an empty context. */
+static double time_prompt(struct bench *b, size_t n)
+{
+    double t0;
+
+    woolly_session_truncate(b->sess, 0);
+    t0 = cli_now();
+    if (woolly_session_eval(b->sess, b->tokens, n) != WOOLLY_OK)
+        return -1;
+    return cli_now() - t0;
+}
+
+/* Generate N tokens one at a time after a one-token prompt; per-token
+ * latencies go to LAT when it is not NULL. */
+static double time_gen(struct bench *b, size_t n, double *lat)
+{
+    double start;
+
+    woolly_session_truncate(b->sess, 0);
+    if (woolly_session_eval(b->sess, b->tokens, 1) != WOOLLY_OK)
+        return -1;
+    start = cli_now();
+    for (size_t i = 0; i < n; i++) {
+        double t0 = cli_now();
+        if (woolly_session_eval(b->sess, &b->tokens[(i + 1) % 4096], 1) != WOOLLY_OK)
+            return -1;
+        if (lat)
+            lat[i] = cli_now() - t0;
+    }
+    return cli_now() - start;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "model", required_argument, NULL, 'm' },   { "fast-fp32", no_argument, NULL, 'F' },
+        { "n-prompt", required_argument, NULL, 'p' }, { "n-gen", required_argument, NULL, 'n' },
+        { "repetitions", required_argument, NULL, 'r' }, { "threads", required_argument, NULL, 't' },
+        { "batch", required_argument, NULL, 'b' },     { "sustained", required_argument, NULL, 'S' },
+        { "no-sequence", no_argument, NULL, 'Q' },     { "no-roofline", no_argument, NULL, 'R' },
+        { "seed", required_argument, NULL, 's' },      { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+    };
+    const char *model_path = NULL;
+    long n_prompt = 512, n_gen = 128, reps = 3, threads = 0, batch = 512, sustained = 256, seed = 42;
+    int fast = 0, sequence = 1, roofline = 1, json = 0, c, rc = EXIT_RUNTIME;
+    char err[WOOLLY_ERRBUF_SIZE];
+    struct bench b = { 0 };
+    double load_s = 0, bw = 0;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":m:p:n:r:t:b:h", opts, NULL)) != -1) {
+        long *target = NULL, lo = 0, hi = 0;
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'F': fast = 1; break;
+        case 'p': target = &n_prompt; lo = 0; hi = 1 << 20; break;
+        case 'n': target = &n_gen; lo = 0; hi = 1 << 20; break;
+        case 'r': target = &reps; lo = 1; hi = 1000; break;
+        case 't': target = &threads; lo = 1; hi = 512; break;
+        case 'b': target = &batch; lo = 1; hi = 1 << 16; break;
+        case 'S': target = &sustained; lo = 0; hi = 1 << 20; break;
+        case 's': target = &seed; lo = 0; hi = 0x7fffffff; break;
+        case 'Q': sequence = 0; break;
+        case 'R': roofline = 0; break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case ':': return cli_usage_error("bench", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error("bench", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (target && cli_parse_long(optarg, lo, hi, target))
+            return cli_usage_error("bench", "%s wants a number from %ld to %ld, not '%s'",
+                                   argv[optind - 1], lo, hi, optarg);
+    }
+    if (optind < argc)
+        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (!model_path == !fast)
+        return cli_usage_error("bench", "give either -m MODEL or --fast-fp32");
+
+    double t0 = cli_now();
+    if (fast) {
+        woolly_synth_params sp;
+        int st = cli_fast_params("bench", &sp);
+        if (st != EXIT_OK)
+            return st;
+        sp.seed = (uint64_t)seed;
+        sp.n_threads = (int)threads;
+        woolly_status s = woolly_model_synth(&sp, &b.model, err, sizeof err);
+        if (s == WOOLLY_ERR_INVALID)
+            return cli_usage_error("bench", "%s", err);
+        if (s != WOOLLY_OK)
+            return cli_error("bench", "%s", err);
+    } else {
+        woolly_model_params mp;
+        woolly_model_params_init(&mp, sizeof mp);
+        mp.n_threads = (int)threads;
+        if (woolly_model_load(model_path, &mp, &b.model, err, sizeof err) != WOOLLY_OK)
+            return cli_error("bench", "%s", err);
+    }
+    load_s = cli_now() - t0;
+    b.info.size = sizeof b.info;
+    woolly_model_get_info(b.model, &b.info);
+
+    size_t max_gen = (size_t)(n_gen > sustained ? n_gen : sustained);
+    if (max_gen < 100 && sequence)
+        max_gen = 100;
+    woolly_session_params sp;
+    woolly_session_params_init(&sp, sizeof sp);
+    sp.n_threads = (int)threads;
+    sp.n_batch = (uint32_t)batch;
+    sp.n_ctx = (uint32_t)((size_t)n_prompt > max_gen + 1 ? (size_t)n_prompt : max_gen + 1);
+    if (sp.n_ctx > b.info.n_ctx_train)
+        fprintf(stderr, "woolly bench: note: %u tokens exceed the model's training context (%u)\n",
+                sp.n_ctx, b.info.n_ctx_train);
+    if (woolly_session_new(b.model, &sp, &b.sess, err, sizeof err) != WOOLLY_OK) {
+        cli_error("bench", "%s", err);
+        goto done;
+    }
+    b.tokens = malloc(4096 > (size_t)n_prompt ? 4096 * sizeof *b.tokens : (size_t)n_prompt * sizeof *b.tokens);
+    for (size_t i = 0; i < (4096 > (size_t)n_prompt ? 4096 : (size_t)n_prompt); i++)
+        b.tokens[i] = token_at(&b, i);
+
+    double pp[1000], tg[1000];
+    struct stats pps = { 0, 0 }, tgs = { 0, 0 };
+    if (n_prompt > 0) {
+        time_prompt(&b, (size_t)(n_prompt < 16 ? n_prompt : 16));   /* warm-up */
+        for (int r = 0; r < reps; r++)
+            pp[r] = n_prompt / time_prompt(&b, (size_t)n_prompt);
+        pps = summarize(pp, (int)reps);
+    }
+    if (n_gen > 0) {
+        time_gen(&b, 4, NULL);
+        for (int r = 0; r < reps; r++)
+            tg[r] = n_gen / time_gen(&b, (size_t)n_gen, NULL);
+        tgs = summarize(tg, (int)reps);
+    }
+    static const int seq_n[4] = { 1, 10, 50, 100 };
+    double seq[4] = { 0 };
+    for (int i = 0; sequence && i < 4; i++)
+        seq[i] = seq_n[i] / time_gen(&b, (size_t)seq_n[i], NULL);
+    double *lat = sustained > 0 ? malloc((size_t)sustained * sizeof *lat) : NULL;
+    double sus_tps = 0, p50 = 0, p99 = 0, first_q = 0, last_q = 0;
+    if (lat) {
+        double total = time_gen(&b, (size_t)sustained, lat);
+        size_t q = (size_t)sustained / 4 ? (size_t)sustained / 4 : 1;
+        for (size_t i = 0; i < q; i++) {
+            first_q += lat[i];
+            last_q += lat[(size_t)sustained - q + i];
+        }
+        first_q = q / first_q;
+        last_q = q / last_q;
+        sus_tps = sustained / total;
+        qsort(lat, (size_t)sustained, sizeof *lat, cmp_double);
+        p50 = lat[(size_t)(0.50 * (sustained - 1))] * 1e3;
+        p99 = lat[(size_t)(0.99 * (sustained - 1))] * 1e3;
+    }
+    int n_thr = threads > 0 ? (int)threads : 0;
+    if (roofline)
+        bw = measure_bandwidth(n_thr > 0 ? n_thr : 2);
+    double bytes_per_token = (double)b.info.n_bytes;
+    double share = bw > 0 && n_gen > 0 ? tgs.mean * bytes_per_token / bw : 0;
+    const char *name = fast ? "synthetic (--fast-fp32)" : model_path;
+    double gib = (double)b.info.n_bytes / (1 << 30);
+
+    if (json) {
+        printf("{\"model\": \"%s\", \"arch\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, "
+               "\"kernels\": \"%s\", \"threads\": %d, \"load_ms\": %.2f",
+               fast ? "synthetic" : model_path, b.info.arch, (unsigned long long)b.info.n_bytes,
+               (unsigned long long)b.info.n_params, woolly_kernel_level(), n_thr, load_s * 1e3);
+        if (n_prompt > 0)
+            printf(", \"pp\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f}", n_prompt, pps.mean, pps.sd);
+        if (n_gen > 0)
+            printf(", \"tg\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f}", n_gen, tgs.mean, tgs.sd);
+        if (sequence)
+            printf(", \"sequence\": {\"1\": %.3f, \"10\": %.3f, \"50\": %.3f, \"100\": %.3f}", seq[0], seq[1], seq[2], seq[3]);
+        if (lat)
+            printf(", \"sustained\": {\"tokens\": %ld, \"tps\": %.3f, \"tps_first_quarter\": %.3f, "
+                   "\"tps_last_quarter\": %.3f, \"latency_p50_ms\": %.3f, \"latency_p99_ms\": %.3f}",
+                   sustained, sus_tps, first_q, last_q, p50, p99);
+        if (roofline)
+            printf(", \"roofline\": {\"bandwidth_gbs\": %.3f, \"decode_bytes_per_token\": %.0f, \"decode_share\": %.4f}",
+                   bw / 1e9, bytes_per_token, share);
+        printf("}\n");
+    } else {
+        printf("| model | size | params | kernels | threads | test | t/s |\n");
+        printf("| --- | ---: | ---: | --- | ---: | --- | ---: |\n");
+        char row[256];
+        snprintf(row, sizeof row, "| %s | %.2f GiB | %.2f M | %s | %d |", name, gib,
+                 (double)b.info.n_params / 1e6, woolly_kernel_level(), n_thr);
+        if (n_prompt > 0)
+            printf("%s pp%ld | %.2f ± %.2f |\n", row, n_prompt, pps.mean, pps.sd);
+        if (n_gen > 0)
+            printf("%s tg%ld | %.2f ± %.2f |\n", row, n_gen, tgs.mean, tgs.sd);
+        for (int i = 0; sequence && i < 4; i++)
+            printf("%s tg%d (sequence) | %.2f |\n", row, seq_n[i], seq[i]);
+        if (lat)
+            printf("%s sustained tg%ld | %.2f |\n", row, sustained, sus_tps);
+        printf("\nload: %.1f ms\n", load_s * 1e3);
+        if (lat)
+            printf("sustained: first quarter %.2f t/s, last quarter %.2f t/s; latency p50 %.2f ms, p99 %.2f ms\n",
+                   first_q, last_q, p50, p99);
+        if (roofline)
+            printf("roofline: memory bandwidth %.1f GB/s; decode reads %.1f MB/token, %.1f GB/s = %.0f%% of it\n",
+                   bw / 1e9, bytes_per_token / 1e6, tgs.mean * bytes_per_token / 1e9, share * 100);
+    }
+    free(lat);
+    rc = EXIT_OK;
+done:
+    free(b.tokens);
+    woolly_session_free(b.sess);
+    woolly_model_free(b.model);
+    return rc;
+}
