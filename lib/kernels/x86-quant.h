@@ -136,6 +136,12 @@ static inline __m256i xq_bsum_dot(const int16_t bsums[16], __m256i c)
 
 /* ---- 32-element blocks ---------------------------------------------------- */
 
+/* acc + (weight d * activation d) * the block's integer dot P. */
+static inline __m256 xq_block_acc(__m256 acc, __m256i p, uint16_t dw, uint16_t da)
+{
+    return _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(dw) * xq_f16(da)), _mm256_cvtepi32_ps(p), acc);
+}
+
 static float q8_0_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q8_0 *x = w, *a = act;
@@ -143,7 +149,7 @@ static float q8_0_vec_dot(size_t n, const void *w, const void *act)
 
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i p = xq_dot_ss(xq_load(x[i].qs), xq_load(a[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * xq_f16(a[i].d)), _mm256_cvtepi32_ps(p), acc);
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
     }
     return xq_hsum_ps(acc);
 }
@@ -157,7 +163,7 @@ static float q4_0_vec_dot(size_t n, const void *w, const void *act)
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i q = _mm256_sub_epi8(xq_nibbles32(x[i].qs), _mm256_set1_epi8(8));
         __m256i p = xq_dot_ss(q, xq_load(a[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * xq_f16(a[i].d)), _mm256_cvtepi32_ps(p), acc);
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
     }
     return xq_hsum_ps(acc);
 }
@@ -171,7 +177,7 @@ static float q5_0_vec_dot(size_t n, const void *w, const void *act)
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i q = _mm256_or_si256(xq_nibbles32(x[i].qs), xq_fifth_bits(x[i].qh));
         __m256i p = xq_dot_ss(_mm256_sub_epi8(q, _mm256_set1_epi8(16)), xq_load(a[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * xq_f16(a[i].d)), _mm256_cvtepi32_ps(p), acc);
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
     }
     return xq_hsum_ps(acc);
 }
@@ -186,7 +192,7 @@ static float q4_1_vec_dot(size_t n, const void *w, const void *act)
 
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i p = xq_dot_us(xq_nibbles32(x[i].qs), xq_load(a[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * xq_f16(a[i].d)), _mm256_cvtepi32_ps(p), acc);
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
         summs += xq_f16(x[i].m) * xq_f16(a[i].s);
     }
     return xq_hsum_ps(acc) + summs;
@@ -202,7 +208,7 @@ static float q5_1_vec_dot(size_t n, const void *w, const void *act)
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i q = _mm256_or_si256(xq_nibbles32(x[i].qs), xq_fifth_bits(x[i].qh));
         __m256i p = xq_dot_us(q, xq_load(a[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * xq_f16(a[i].d)), _mm256_cvtepi32_ps(p), acc);
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
         summs += xq_f16(x[i].m) * xq_f16(a[i].s);
     }
     return xq_hsum_ps(acc) + summs;
