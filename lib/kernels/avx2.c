@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
+#include "kernels/x86-quant.h"
 
 static float hsum256(__m256 v)
 {
@@ -92,6 +93,7 @@ static float f16_vec_dot(size_t n, const void *w, const void *a)
 
 void wl_kernels_init_avx2(wl_kernels *k)
 {
+    xq_init(k);
     k->type[WOOLLY_TYPE_F32].vec_dot = f32_vec_dot;
     k->type[WOOLLY_TYPE_F16].vec_dot = f16_vec_dot;
     k->dot_f32 = dot_f32;

@@ -4,6 +4,8 @@
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
+#define WL_X86_VNNI 1
+#include "kernels/x86-quant.h"
 
 /* dpbusd multiplies unsigned by signed bytes.  Shift x by +128 into the
  * unsigned range and take the surplus back out:
@@ -30,5 +32,6 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
 
 void wl_kernels_init_vnni(wl_kernels *k)
 {
+    xq_init(k);
     k->dot_i8 = dot_i8;
 }

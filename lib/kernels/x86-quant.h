@@ -1,0 +1,482 @@
+/*
+ * x86-quant.h - dot products of quantized weights with quantized
+ * activations, and the activation quantizers, in 256-bit integer SIMD.
+ *
+ * Included by avx2.c, avx512.c and vnni.c, each compiled with its own
+ * flags.  The one thing that differs is how unsigned bytes times signed
+ * bytes are summed into 32-bit lanes: AVX2 uses maddubs (pairs into 16
+ * bits, exact here because weights have at most 6 bits or, for Q8_0, are
+ * taken by magnitude against activations in [-127, 127]) then madd; with
+ * WL_X86_VNNI set, vpdpbusd does it in one instruction with no
+ * intermediate rounding at all.
+ *
+ * Every kernel reads each weight block once, computes that block's integer
+ * dot product exactly (offsets and mins go through Q8_1's s or Q8_K's
+ * bsums), and multiplies it by the block's float scales once; only the
+ * float sum of the blocks rounds differently from the scalar reference.
+ */
+#ifndef WOOLLY_X86_QUANT_H
+#define WOOLLY_X86_QUANT_H
+
+#include <immintrin.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "fp16.h"
+#include "kernels/kernels.h"
+#include "quant.h"
+
+#ifndef WL_X86_VNNI
+# define WL_X86_VNNI 0
+#endif
+
+/* ---- the primitive: sum of u8 * s8 over each group of 4 bytes ---------- */
+
+#if WL_X86_VNNI
+static inline __m256i xq_dot_us(__m256i u, __m256i s)
+{
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+}
+
+/* Scales for the low and high 16 bytes of a dot product, in xq_dot_scaled's form. */
+static inline __m256i xq_scales(int lo, int hi)
+{
+    return _mm256_setr_m128i(_mm_set1_epi32(lo), _mm_set1_epi32(hi));
+}
+
+static inline __m256i xq_dot_scaled(__m256i u, __m256i s, __m256i sc)
+{
+    return _mm256_mullo_epi32(xq_dot_us(u, s), sc);
+}
+#else
+static inline __m256i xq_dot_us(__m256i u, __m256i s)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+static inline __m256i xq_scales(int lo, int hi)
+{
+    return _mm256_setr_m128i(_mm_set1_epi16((short)lo), _mm_set1_epi16((short)hi));
+}
+
+/* The scale rides in madd's second operand, for free. */
+static inline __m256i xq_dot_scaled(__m256i u, __m256i s, __m256i sc)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc);
+}
+#endif
+
+/* Signed times signed, by magnitude and moved sign (a != -128). */
+static inline __m256i xq_dot_ss(__m256i w, __m256i a)
+{
+    return xq_dot_us(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static inline float xq_hsum_ps(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int32_t xq_hsum_epi32(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline __m256i xq_load(const void *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+static inline float xq_f16(uint16_t h)
+{
+    return _cvtsh_ss(h);
+}
+
+/* The 32 quants of a 16-byte nibble array: elements 0-15 low nibbles, 16-31 high. */
+static inline __m256i xq_nibbles32(const uint8_t qs[16])
+{
+    __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_setr_m128i(q, _mm_srli_epi16(q, 4)), _mm256_set1_epi8(0x0F));
+}
+
+/* 0x10 in byte j where bit j of the 32 bits at QH is set. */
+static inline __m256i xq_fifth_bits(const uint8_t qh[4])
+{
+    uint32_t bits;
+    memcpy(&bits, qh, sizeof bits);
+    const __m256i spread = _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL,
+                                              0x0303030303030303LL);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
+    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
+/* VAL in each byte whose bit BIT (a one-bit mask) is set in H. */
+static inline __m256i xq_bit_to(__m256i h, int bit, int val)
+{
+    const __m256i m = _mm256_set1_epi8((char)bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, m), m), _mm256_set1_epi8((char)val));
+}
+
+/* sum_g bsums[g] * c[g] over the 16 groups, as 8 lanes; C as 16 i16. */
+static inline __m256i xq_bsum_dot(const int16_t bsums[16], __m256i c)
+{
+    return _mm256_madd_epi16(xq_load(bsums), c);
+}
+
+/* ---- 32-element blocks ---------------------------------------------------- */
+
+/* acc + (weight d * activation d) * the block's integer dot P. */
+static inline __m256 xq_block_acc(__m256 acc, __m256i p, uint16_t dw, uint16_t da)
+{
+    return _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(dw) * xq_f16(da)), _mm256_cvtepi32_ps(p), acc);
+}
+
+static float q8_0_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q8_0 *x = w, *a = act;
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        __m256i p = xq_dot_ss(xq_load(x[i].qs), xq_load(a[i].qs));
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
+    }
+    return xq_hsum_ps(acc);
+}
+
+static float q4_0_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q4_0 *x = w;
+    const wl_block_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        __m256i q = _mm256_sub_epi8(xq_nibbles32(x[i].qs), _mm256_set1_epi8(8));
+        __m256i p = xq_dot_ss(q, xq_load(a[i].qs));
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
+    }
+    return xq_hsum_ps(acc);
+}
+
+static float q5_0_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q5_0 *x = w;
+    const wl_block_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        __m256i q = _mm256_or_si256(xq_nibbles32(x[i].qs), xq_fifth_bits(x[i].qh));
+        __m256i p = xq_dot_ss(_mm256_sub_epi8(q, _mm256_set1_epi8(16)), xq_load(a[i].qs));
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
+    }
+    return xq_hsum_ps(acc);
+}
+
+/* The "_1" types: d*da*sum(q*a) + m*s, s = da*sum(a) from the Q8_1 block. */
+static float q4_1_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q4_1 *x = w;
+    const wl_block_q8_1 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0.0f;
+
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        __m256i p = xq_dot_us(xq_nibbles32(x[i].qs), xq_load(a[i].qs));
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
+        summs += xq_f16(x[i].m) * xq_f16(a[i].s);
+    }
+    return xq_hsum_ps(acc) + summs;
+}
+
+static float q5_1_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q5_1 *x = w;
+    const wl_block_q8_1 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0.0f;
+
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        __m256i q = _mm256_or_si256(xq_nibbles32(x[i].qs), xq_fifth_bits(x[i].qh));
+        __m256i p = xq_dot_us(q, xq_load(a[i].qs));
+        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
+        summs += xq_f16(x[i].m) * xq_f16(a[i].s);
+    }
+    return xq_hsum_ps(acc) + summs;
+}
+
+/* ---- K-quants -------------------------------------------------------------- */
+
+/* q4_k and q5_k: chunk c holds sub-blocks 2c (low nibbles) and 2c+1 (high). */
+static inline float k_affine_dot(size_t nb, const uint8_t *base, size_t stride, size_t off_scales,
+                                 size_t off_qs, long off_qh, const wl_block_q8_k *a)
+{
+    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+
+    for (size_t i = 0; i < nb; i++, base += stride) {
+        uint16_t dh, dminh;
+        uint8_t sc[8], mn[8];
+        memcpy(&dh, base, 2);
+        memcpy(&dminh, base + 2, 2);
+        wl_q4_k_scales(base + off_scales, sc, mn);
+        const uint8_t *qs = base + off_qs;
+        const __m256i hbits = off_qh >= 0 ? xq_load(base + off_qh) : _mm256_setzero_si256();
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            __m256i q = xq_load(qs + 32 * c);
+            __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            if (off_qh >= 0) {
+                lo = _mm256_or_si256(lo, xq_bit_to(hbits, 1 << (2 * c), 0x10));
+                hi = _mm256_or_si256(hi, xq_bit_to(hbits, 1 << (2 * c + 1), 0x10));
+            }
+            isum = _mm256_add_epi32(isum, xq_dot_scaled(lo, xq_load(a[i].qs + 64 * c), xq_scales(sc[2 * c], sc[2 * c])));
+            isum = _mm256_add_epi32(isum, xq_dot_scaled(hi, xq_load(a[i].qs + 64 * c + 32),
+                                                        xq_scales(sc[2 * c + 1], sc[2 * c + 1])));
+        }
+        /* Each min covers two groups of 16. */
+        __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+        __m256i m16 = _mm256_setr_m128i(_mm_unpacklo_epi16(m8, m8), _mm_unpackhi_epi16(m8, m8));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(dh)), _mm256_cvtepi32_ps(isum), acc);
+        acc_m = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(dminh)),
+                                _mm256_cvtepi32_ps(xq_bsum_dot(a[i].bsums, m16)), acc_m);
+    }
+    return xq_hsum_ps(acc) - xq_hsum_ps(acc_m);
+}
+
+static float q4_k_vec_dot(size_t n, const void *w, const void *act)
+{
+    return k_affine_dot(n / WL_QK_K, w, sizeof(wl_block_q4_k), offsetof(wl_block_q4_k, scales),
+                        offsetof(wl_block_q4_k, qs), -1, act);
+}
+
+static float q5_k_vec_dot(size_t n, const void *w, const void *act)
+{
+    return k_affine_dot(n / WL_QK_K, w, sizeof(wl_block_q5_k), offsetof(wl_block_q5_k, scales),
+                        offsetof(wl_block_q5_k, qs), (long)offsetof(wl_block_q5_k, qh), act);
+}
+
+/* q6_k: element 128h + 32s + l; low nibble from ql (s odd: second 32 bytes;
+ * s >= 2: high nibble), bits 2s..2s+1 of qh[32h + l] on top; value q - 32. */
+static float q6_k_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q6_k *x = w;
+    const wl_block_q8_k *a = act;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        const int8_t *sc = x[i].scales;
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = xq_load(x[i].ql + 64 * h), ql1 = xq_load(x[i].ql + 64 * h + 32);
+            __m256i qh = xq_load(x[i].qh + 32 * h);
+            __m256i u[4] = {
+                _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two)),
+                _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                _mm256_and_si256(_mm256_srli_epi16(qh, 2), two)),
+            };
+            for (int s = 0; s < 4; s++)
+                isum = _mm256_add_epi32(isum, xq_dot_scaled(u[s], xq_load(a[i].qs + 128 * h + 32 * s),
+                                                            xq_scales(sc[8 * h + 2 * s], sc[8 * h + 2 * s + 1])));
+        }
+        /* The -32 of every quant: 32 * sum_g sc[g] * bsums[g]. */
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a[i].bsums, sc16), 5));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * a[i].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return xq_hsum_ps(acc);
+}
+
+/* q2_k: element 128h + 32s + l is bits 2s of qs[32h + l]; 4-bit scale and
+ * min per 16 (low and high nibble of scales[]). */
+static float q2_k_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q2_k *x = w;
+    const wl_block_q8_k *a = act;
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        const uint8_t *sc = x[i].scales;
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i q = xq_load(x[i].qs + 32 * h);
+            for (int s = 0; s < 4; s++) {
+                __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), three);
+                isum = _mm256_add_epi32(isum, xq_dot_scaled(u, xq_load(a[i].qs + 128 * h + 32 * s),
+                                                            xq_scales(sc[8 * h + 2 * s] & 0xF,
+                                                                      sc[8 * h + 2 * s + 1] & 0xF)));
+            }
+        }
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(x[i].d)), _mm256_cvtepi32_ps(isum), acc);
+        acc_m = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(x[i].dmin)),
+                                _mm256_cvtepi32_ps(xq_bsum_dot(a[i].bsums, mins)), acc_m);
+    }
+    return xq_hsum_ps(acc) - xq_hsum_ps(acc_m);
+}
+
+/* q3_k: 2 low bits as q2_k, the third from bit 4h + s of hmask[l]; value
+ * q - 4 with 6-bit signed scales. */
+static float q3_k_vec_dot(size_t n, const void *w, const void *act)
+{
+    const wl_block_q3_k *x = w;
+    const wl_block_q8_k *a = act;
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        int8_t sc[16];
+        wl_q3_k_scales(x[i].scales, sc);
+        __m256i hm = xq_load(x[i].hmask), isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i q = xq_load(x[i].qs + 32 * h);
+            for (int s = 0; s < 4; s++) {
+                __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), three),
+                                            xq_bit_to(hm, 1 << (4 * h + s), 4));
+                isum = _mm256_add_epi32(isum, xq_dot_scaled(u, xq_load(a[i].qs + 128 * h + 32 * s),
+                                                            xq_scales(sc[8 * h + 2 * s], sc[8 * h + 2 * s + 1])));
+            }
+        }
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a[i].bsums, sc16), 2));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * a[i].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return xq_hsum_ps(acc);
+}
+
+/* ---- activation quantizers --------------------------------------------------- */
+
+static inline __m256 xq_abs_ps(__m256 v)
+{
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+
+static inline float xq_hmax_ps(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* 32 floats times MUL, rounded to nearest even (cvtps2dq under the default
+ * MXCSR), packed to bytes in order; returns the 8 lanes of int32 sums. */
+static inline __m256i xq_round32(const float *x, __m256 mul, int8_t *out)
+{
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), mul));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), mul));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), mul));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), mul));
+    __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+    /* packs interleave the 128-bit lanes; the permute puts them back. */
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)out, p);
+    return sum;
+}
+
+static inline float xq_absmax32(const float *x)
+{
+    __m256 m = _mm256_max_ps(_mm256_max_ps(xq_abs_ps(_mm256_loadu_ps(x)), xq_abs_ps(_mm256_loadu_ps(x + 8))),
+                             _mm256_max_ps(xq_abs_ps(_mm256_loadu_ps(x + 16)), xq_abs_ps(_mm256_loadu_ps(x + 24))));
+    return xq_hmax_ps(m);
+}
+
+/* Q8_0 and Q8_1 blocks of 32: d = amax/127, q = nearest-even(x * 127/amax);
+ * returns sum(q) and the unrounded d. */
+static inline int32_t xq_quantize_block32(const float *x, float *d, int8_t *qs)
+{
+    float amax = xq_absmax32(x);
+    float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+
+    *d = amax / 127.0f;
+    return xq_hsum_epi32(xq_round32(x, _mm256_set1_ps(id), qs));
+}
+
+static void q8_0_from_float(const float *x, void *vy, size_t n)
+{
+    wl_block_q8_0 *y = vy;
+    float d;
+
+    for (size_t i = 0; i < n / WL_QK; i++, x += WL_QK) {
+        xq_quantize_block32(x, &d, y[i].qs);
+        y[i].d = wl_f32_to_f16(d);
+    }
+}
+
+static void q8_1_from_float(const float *x, void *vy, size_t n)
+{
+    wl_block_q8_1 *y = vy;
+    float d;
+
+    for (size_t i = 0; i < n / WL_QK; i++, x += WL_QK) {
+        int32_t sum = xq_quantize_block32(x, &d, y[i].qs);
+        y[i].d = wl_f32_to_f16(d);
+        y[i].s = wl_f32_to_f16(d * (float)sum);
+    }
+}
+
+/* Q8_K: the signed element of largest magnitude (the first of equals) sets
+ * iscale = -127/max; the scalar reference's rounding, bsums per 16. */
+static void q8_k_from_float(const float *x, void *vy, size_t n)
+{
+    wl_block_q8_k *y = vy;
+
+    for (size_t i = 0; i < n / WL_QK_K; i++, x += WL_QK_K) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < WL_QK_K; j += 32)
+            amax = fmaxf(amax, xq_absmax32(x + j));
+        for (int j = 0; j < WL_QK_K; j++) {
+            if (fabsf(x[j]) == amax) {
+                max = x[j];
+                break;
+            }
+        }
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < WL_QK_K; j += 32)
+            xq_round32(x + j, _mm256_set1_ps(iscale), y[i].qs + j);
+        for (int g = 0; g < 16; g++) {
+            __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(y[i].qs + 16 * g)));
+            y[i].bsums[g] = (int16_t)xq_hsum_epi32(_mm256_madd_epi16(v, _mm256_set1_epi16(1)));
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+/* Install every kernel of this header into K. */
+static void xq_init(wl_kernels *k)
+{
+    k->type[WOOLLY_TYPE_Q4_0].vec_dot = q4_0_vec_dot;
+    k->type[WOOLLY_TYPE_Q4_1].vec_dot = q4_1_vec_dot;
+    k->type[WOOLLY_TYPE_Q5_0].vec_dot = q5_0_vec_dot;
+    k->type[WOOLLY_TYPE_Q5_1].vec_dot = q5_1_vec_dot;
+    k->type[WOOLLY_TYPE_Q8_0].vec_dot = q8_0_vec_dot;
+    k->type[WOOLLY_TYPE_Q2_K].vec_dot = q2_k_vec_dot;
+    k->type[WOOLLY_TYPE_Q3_K].vec_dot = q3_k_vec_dot;
+    k->type[WOOLLY_TYPE_Q4_K].vec_dot = q4_k_vec_dot;
+    k->type[WOOLLY_TYPE_Q5_K].vec_dot = q5_k_vec_dot;
+    k->type[WOOLLY_TYPE_Q6_K].vec_dot = q6_k_vec_dot;
+    k->type[WOOLLY_TYPE_Q8_0].from_float = q8_0_from_float;
+    k->type[WOOLLY_TYPE_Q8_1].from_float = q8_1_from_float;
+    k->type[WOOLLY_TYPE_Q8_K].from_float = q8_k_from_float;
+}
+
+#endif /* WOOLLY_X86_QUANT_H */
