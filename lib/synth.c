@@ -15,6 +15,7 @@
 #include "kernels/kernels.h"
 #include "model.h"
 #include "threadpool.h"
+#include "synth.h"
 #include "types.h"
 
 void woolly_synth_params_init(woolly_synth_params *params, size_t size)
@@ -241,6 +242,30 @@ static void gen_rows(void *arg, int ith, int nth)
     }
 }
 
+/* Generate tensor I of the model into DST with POOL's threads. */
+static void generate(const woolly_synth_params *p, int i, uint8_t *dst, wl_pool *pool, float *rows)
+{
+    struct shape s = shape_of(p, i);
+    uint64_t row_bytes;
+    struct gen_job job;
+
+    wl_row_bytes(s.is_norm ? WOOLLY_TYPE_F32 : (uint32_t)p->type, s.cols, &row_bytes);
+    job.p = p;
+    job.shape = s;
+    job.dst = dst;
+    job.row_bytes = (size_t)row_bytes;
+    job.stream = splitmix64(p->seed) ^ splitmix64((uint64_t)i + 1);
+    job.limit = s.is_norm ? 0.01f : sqrtf(6.0f / (float)(s.rows + s.cols));
+    job.rows = rows;
+    wl_pool_run(pool, gen_rows, &job);
+}
+
+static int thread_count(const woolly_synth_params *p)
+{
+    long n = p->n_threads > 0 ? p->n_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 && n <= 512 ? (int)n : 1;
+}
+
 static void bind(woolly_model *m, int i, uint8_t *data, const woolly_synth_params *p)
 {
     struct shape s = shape_of(p, i);
@@ -285,9 +310,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     params_from_user(&p, user);
     if ((st = validate(&p, err, errsize)))
         return st;
-    nth = p.n_threads > 0 ? p.n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nth < 1 || nth > 512)
-        nth = 1;
+    nth = thread_count(&p);
     max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
     m = calloc(1, sizeof *m);
     data = wl_alloc_aligned((size_t)woolly_synth_bytes(&p));
@@ -318,17 +341,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     m->n_threads = nth;
     for (int i = 0; i < n_tensors(&p); i++) {
         struct shape s = shape_of(&p, i);
-        uint64_t row_bytes;
-        struct gen_job job;
-        wl_row_bytes(s.is_norm ? WOOLLY_TYPE_F32 : (uint32_t)p.type, s.cols, &row_bytes);
-        job.p = &p;
-        job.shape = s;
-        job.dst = data;
-        job.row_bytes = (size_t)row_bytes;
-        job.stream = splitmix64(p.seed) ^ splitmix64((uint64_t)i + 1);
-        job.limit = s.is_norm ? 0.01f : sqrtf(6.0f / (float)(s.rows + s.cols));
-        job.rows = rows;
-        wl_pool_run(pool, gen_rows, &job);
+        generate(&p, i, data, pool, rows);
         bind(m, i, data, &p);
         m->n_params += s.rows * s.cols;
         data += tensor_bytes(&p, s);
@@ -338,4 +351,176 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     wl_pool_free(pool);
     *out = m;
     return WOOLLY_OK;
+}
+
+/* ---- writing as GGUF ---------------------------------------------------- */
+
+static void tensor_name(const woolly_synth_params *p, int i, char *buf, size_t cap)
+{
+    static const char *const layer_names[T_PER_LAYER] = {
+        "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
+    };
+    int last = n_tensors(p) - 1;
+
+    if (i == 0)
+        snprintf(buf, cap, "token_embd.weight");
+    else if (i == last - 1)
+        snprintf(buf, cap, "output_norm.weight");
+    else if (i == last)
+        snprintf(buf, cap, "output.weight");
+    else
+        snprintf(buf, cap, "blk.%d.%s.weight", (i - 1) / T_PER_LAYER, layer_names[(i - 1) % T_PER_LAYER]);
+}
+
+/* The tokenizer of the file at PATH: copy its tokenizer.* pairs; *n_vocab
+ * becomes its number of tokens. */
+static woolly_status borrow_vocab(woolly_gguf_writer *w, const char *path, uint32_t *n_vocab, char *err,
+                                  size_t errsize)
+{
+    woolly_gguf *g;
+    woolly_status st = woolly_gguf_open(path, &g, err, errsize);
+    int64_t k;
+    woolly_gguf_type et;
+    uint64_t count = 0;
+
+    if (st)
+        return st;
+    k = woolly_gguf_find_key(g, "tokenizer.ggml.tokens");
+    if (k < 0 || woolly_gguf_kv_array(g, (size_t)k, &et, &count) != WOOLLY_OK || et != WOOLLY_GGUF_STRING ||
+        count == 0 || count > INT32_MAX) {
+        wl_errbuf(err, errsize, "%s has no vocabulary (tokenizer.ggml.tokens) to borrow", path);
+        woolly_gguf_free(g);
+        return WOOLLY_ERR_FORMAT;
+    }
+    *n_vocab = (uint32_t)count;
+    for (size_t i = 0; w && i < woolly_gguf_kv_count(g) && st == WOOLLY_OK; i++)
+        if (strncmp(woolly_gguf_kv_key(g, i), "tokenizer.", 10) == 0)
+            st = woolly_gguf_writer_copy_kv(w, g, i);
+    woolly_gguf_free(g);
+    return st;
+}
+
+static woolly_status write_builtin_vocab(woolly_gguf_writer *w, uint32_t n)
+{
+    struct wl_synth_vocab v;
+    woolly_status st = wl_synth_vocab(n, &v);
+
+    if (st)
+        return st;
+    if (!st)
+        st = woolly_gguf_writer_set_string(w, "tokenizer.ggml.model", "llama", 5);
+    if (!st)
+        st = woolly_gguf_writer_set_array_string(w, "tokenizer.ggml.tokens", (const char *const *)v.pieces,
+                                                 NULL, n);
+    if (!st)
+        st = woolly_gguf_writer_set_array(w, "tokenizer.ggml.scores", WOOLLY_GGUF_FLOAT32, v.scores, n);
+    if (!st)
+        st = woolly_gguf_writer_set_array(w, "tokenizer.ggml.token_type", WOOLLY_GGUF_INT32, v.types, n);
+    if (!st)
+        st = woolly_gguf_writer_set_uint(w, "tokenizer.ggml.unknown_token_id", WOOLLY_GGUF_UINT32, 0);
+    if (!st)
+        st = woolly_gguf_writer_set_uint(w, "tokenizer.ggml.bos_token_id", WOOLLY_GGUF_UINT32, 1);
+    if (!st)
+        st = woolly_gguf_writer_set_uint(w, "tokenizer.ggml.eos_token_id", WOOLLY_GGUF_UINT32, 2);
+    if (!st)
+        st = woolly_gguf_writer_set_int(w, "tokenizer.ggml.add_bos_token", WOOLLY_GGUF_BOOL, 1);
+    if (!st)
+        st = woolly_gguf_writer_set_int(w, "tokenizer.ggml.add_eos_token", WOOLLY_GGUF_BOOL, 0);
+    wl_synth_vocab_free(&v);
+    return st;
+}
+
+static woolly_status write_hparams(woolly_gguf_writer *w, const woolly_synth_params *p)
+{
+    woolly_status st;
+    static const char name[] = "woolly synthetic model";
+
+    if ((st = woolly_gguf_writer_set_string(w, "general.architecture", "llama", 5)) ||
+        (st = woolly_gguf_writer_set_string(w, "general.name", name, sizeof name - 1)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.context_length", WOOLLY_GGUF_UINT32, p->n_ctx)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.embedding_length", WOOLLY_GGUF_UINT32, p->n_embd)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.block_count", WOOLLY_GGUF_UINT32, p->n_layer)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.feed_forward_length", WOOLLY_GGUF_UINT32, p->n_ff)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.attention.head_count", WOOLLY_GGUF_UINT32, p->n_head)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.attention.head_count_kv", WOOLLY_GGUF_UINT32, p->n_head_kv)) ||
+        (st = woolly_gguf_writer_set_uint(w, "llama.rope.dimension_count", WOOLLY_GGUF_UINT32, p->n_embd / p->n_head)) ||
+        (st = woolly_gguf_writer_set_float(w, "llama.rope.freq_base", WOOLLY_GGUF_FLOAT32, p->rope_freq_base)) ||
+        (st = woolly_gguf_writer_set_float(w, "llama.attention.layer_norm_rms_epsilon", WOOLLY_GGUF_FLOAT32,
+                                           p->norm_eps)))
+        return st;
+    return WOOLLY_OK;
+}
+
+woolly_status woolly_synth_write(const woolly_synth_params *user, const char *path, char *err,
+                                 size_t errsize)
+{
+    woolly_synth_params p;
+    woolly_gguf_writer *w = NULL;
+    woolly_status st;
+    wl_pool *pool = NULL;
+    uint8_t *buf = NULL;
+    float *rows = NULL;
+    uint64_t largest = 0;
+    size_t max_cols;
+    char name[64];
+    int nth;
+
+    params_from_user(&p, user);
+    if (!path) {
+        wl_errbuf(err, errsize, "woolly_synth_write: no path");
+        return WOOLLY_ERR_INVALID;
+    }
+    if (p.vocab_path && (st = borrow_vocab(NULL, p.vocab_path, &p.n_vocab, err, errsize)))
+        return st;
+    if ((st = validate(&p, err, errsize)))
+        return st;
+    for (int i = 0; i < n_tensors(&p); i++)
+        if (tensor_bytes(&p, shape_of(&p, i)) > largest)
+            largest = tensor_bytes(&p, shape_of(&p, i));
+    nth = thread_count(&p);
+    max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
+    buf = wl_alloc_aligned((size_t)largest);
+    rows = malloc((size_t)nth * max_cols * sizeof *rows);
+    pool = wl_pool_new(nth);
+    if (!buf || !rows || !pool) {
+        wl_errbuf(err, errsize, "out of memory");
+        st = WOOLLY_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = woolly_gguf_writer_open(path, &w, err, errsize)))
+        goto done;
+    if ((st = write_hparams(w, &p)) ||
+        (st = p.vocab_path ? borrow_vocab(w, p.vocab_path, &p.n_vocab, err, errsize)
+                           : write_builtin_vocab(w, p.n_vocab)))
+        goto fail;
+    for (int i = 0; i < n_tensors(&p); i++) {
+        struct shape s = shape_of(&p, i);
+        uint64_t ne[2] = { s.cols, s.rows };
+        tensor_name(&p, i, name, sizeof name);
+        if ((st = woolly_gguf_writer_add_tensor(w, name, s.is_norm ? WOOLLY_TYPE_F32 : p.type,
+                                                s.is_norm ? 1 : 2, ne)))
+            goto fail;
+    }
+    if ((st = woolly_gguf_writer_begin_data(w)))
+        goto fail;
+    for (int i = 0; i < n_tensors(&p); i++) {
+        struct shape s = shape_of(&p, i);
+        uint64_t row_bytes;
+        wl_row_bytes(s.is_norm ? WOOLLY_TYPE_F32 : (uint32_t)p.type, s.cols, &row_bytes);
+        generate(&p, i, buf, pool, rows);
+        if ((st = woolly_gguf_writer_write(w, buf, (size_t)(row_bytes * s.rows))))
+            goto fail;
+    }
+    st = woolly_gguf_writer_close(w, err, errsize);
+    w = NULL;
+    goto done;
+fail:
+    if (woolly_gguf_writer_errmsg(w) && *woolly_gguf_writer_errmsg(w))
+        wl_errbuf(err, errsize, "%s", woolly_gguf_writer_errmsg(w));
+    woolly_gguf_writer_free(w);
+done:
+    wl_free_aligned(buf);
+    free(rows);
+    wl_pool_free(pool);
+    return st;
 }

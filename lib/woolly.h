@@ -347,6 +347,8 @@ typedef struct woolly_synth_params {
     int n_threads;        /* threads to generate with and default for sessions; 0: one per CPU */
     float rope_freq_base; /* default 10000 */
     float norm_eps;       /* default 1e-5 */
+    const char *vocab_path; /* a GGUF file whose tokenizer to borrow (its size
+                             * replaces n_vocab); NULL: the built-in one */
 } woolly_synth_params;
 
 void woolly_synth_params_init(woolly_synth_params *params, size_t size);
@@ -357,6 +359,10 @@ uint64_t woolly_synth_bytes(const woolly_synth_params *params);
  * the rows) give WOOLLY_ERR_INVALID, and a model larger than the memory
  * available gives WOOLLY_ERR_NOMEM, before anything is allocated. */
 woolly_status woolly_model_synth(const woolly_synth_params *params, woolly_model **out,
+                                 char *errbuf, size_t errsize);
+/* Write the same model, with its vocabulary, as a GGUF file at PATH, one
+ * tensor at a time (memory use: the largest tensor).  llama.cpp loads it. */
+woolly_status woolly_synth_write(const woolly_synth_params *params, const char *path,
                                  char *errbuf, size_t errsize);
 
 /* ---- Sessions ---------------------------------------------------------- */

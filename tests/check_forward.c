@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "woolly.h"
@@ -19,11 +20,11 @@ static woolly_model *tiny_model(woolly_type type, int n_threads, float rope_base
 
     woolly_synth_params_init(&p, sizeof p);
     p.n_vocab = 300;
-    p.n_embd = 64;
+    p.n_embd = woolly_type_block_size(type) > 64 ? 256 : 64;   /* whole K-quant blocks */
     p.n_layer = 2;
     p.n_head = 4;
     p.n_head_kv = 2;
-    p.n_ff = 128;
+    p.n_ff = 2 * p.n_embd;
     p.n_ctx = 128;
     p.type = type;
     p.n_threads = n_threads;
@@ -272,6 +273,58 @@ START_TEST(synthetic_sizes_are_validated)
 }
 END_TEST
 
+/* The model woolly_synth_write() puts in a file is the one
+ * woolly_model_synth() builds in memory: same logits, bit for bit. */
+static void check_synth_file(woolly_type type)
+{
+    woolly_synth_params p;
+    woolly_model *mem = NULL, *file = NULL;
+    char err[WOOLLY_ERRBUF_SIZE], path[] = "/tmp/woolly-synth-XXXXXX";
+    int32_t tok[6] = { 1, 40, 7, 99, 3, 250 };
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    woolly_synth_params_init(&p, sizeof p);
+    p.n_vocab = 300;
+    p.n_embd = woolly_type_block_size(type) > 64 ? 256 : 64;   /* whole K-quant blocks */
+    p.n_layer = 2;
+    p.n_head = 4;
+    p.n_head_kv = 2;
+    p.n_ff = 2 * p.n_embd;
+    p.n_ctx = 128;
+    p.type = type;
+    p.seed = 7;
+    ck_assert_msg(woolly_synth_write(&p, path, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_msg(woolly_model_synth(&p, &mem, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_msg(woolly_model_load(path, NULL, &file, err, sizeof err) == WOOLLY_OK, "%s", err);
+    woolly_session *a = new_session(mem, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(file, 2, 64, WOOLLY_TYPE_F32, 0);
+    ck_assert_int_eq(woolly_session_eval(a, tok, 6), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(b, tok, 6), WOOLLY_OK);
+    ck_assert_msg(memcmp(woolly_session_logits(a, -1), woolly_session_logits(b, -1), 300 * sizeof(float)) == 0,
+                  "%s: the written model differs from the one in memory", woolly_type_name(type));
+    woolly_session_free(a);
+    woolly_session_free(b);
+    woolly_model_free(mem);
+    woolly_model_free(file);
+    unlink(path);
+}
+
+START_TEST(synth_file_is_the_model_in_memory)
+{
+    check_synth_file(WOOLLY_TYPE_F32);
+    check_synth_file(WOOLLY_TYPE_Q8_0);
+    check_synth_file(WOOLLY_TYPE_Q4_K);
+}
+END_TEST
+
+START_TEST(quantized_synthetic_models_are_invariant)
+{
+    check_invariance(WOOLLY_TYPE_Q4_0);
+    check_invariance(WOOLLY_TYPE_Q6_K);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("forward");
@@ -282,6 +335,8 @@ int main(void)
     tcase_add_test(tc, logits_do_not_depend_on_batches_or_threads_f16);
     tcase_add_test(tc, logits_do_not_depend_on_batches_or_threads_bf16);
     tcase_add_test(tc, synthetic_weights_do_not_depend_on_threads);
+    tcase_add_test(tc, quantized_synthetic_models_are_invariant);
+    tcase_add_test(tc, synth_file_is_the_model_in_memory);
     suite_add_tcase(s, tc);
     tc = tcase_create("sessions");
     tcase_add_test(tc, position_matters);
