@@ -77,6 +77,12 @@ static woolly_status fail(woolly_gguf_writer *w, woolly_status st, const char *f
     return st;
 }
 
+/* A key for messages, which may be about a NULL one. */
+static const char *key_name(const char *key)
+{
+    return key ? key : "(null)";
+}
+
 static woolly_status fail_io(woolly_gguf_writer *w, const char *doing)
 {
     return fail(w, WOOLLY_ERR_IO, "%s: %s: %s", w->path, doing, strerror(errno));
@@ -281,15 +287,13 @@ woolly_status woolly_gguf_writer_set_int(woolly_gguf_writer *w, const char *key,
     TRY(check_declaring(w, "metadata"));
     if (!is_int_type(type))
         return fail(w, WOOLLY_ERR_INVALID, "%s: set_int needs an integer or bool type",
-                    key ? key : "(null)");
-    if (value < 0 && is_signed_type(type) && value < -(int64_t)type_max(type) - 1)
-        return fail(w, WOOLLY_ERR_INVALID, "%s: %" PRId64 " does not fit a %s", key ? key : "",
-                    value, woolly_gguf_type_name(type));
-    if (value < 0 && !is_signed_type(type))
-        return fail(w, WOOLLY_ERR_INVALID, "%s: %" PRId64 " does not fit a %s", key ? key : "",
-                    value, woolly_gguf_type_name(type));
+                    key_name(key));
     if (value >= 0)
         return woolly_gguf_writer_set_uint(w, key, type, (uint64_t)value);
+    /* Negative: a signed type whose minimum, -(max + 1), is below it. */
+    if (!is_signed_type(type) || value < -(int64_t)type_max(type) - 1)
+        return fail(w, WOOLLY_ERR_INVALID, "%s: %" PRId64 " does not fit a %s", key_name(key),
+                    value, woolly_gguf_type_name(type));
     return set_scalar(w, key, type, (uint64_t)value);
 }
 
@@ -299,9 +303,9 @@ woolly_status woolly_gguf_writer_set_uint(woolly_gguf_writer *w, const char *key
     TRY(check_declaring(w, "metadata"));
     if (!is_int_type(type))
         return fail(w, WOOLLY_ERR_INVALID, "%s: set_uint needs an integer or bool type",
-                    key ? key : "(null)");
+                    key_name(key));
     if (value > type_max(type))
-        return fail(w, WOOLLY_ERR_INVALID, "%s: %" PRIu64 " does not fit a %s", key ? key : "",
+        return fail(w, WOOLLY_ERR_INVALID, "%s: %" PRIu64 " does not fit a %s", key_name(key),
                     value, woolly_gguf_type_name(type));
     return set_scalar(w, key, type, value);
 }
@@ -316,7 +320,7 @@ woolly_status woolly_gguf_writer_set_float(woolly_gguf_writer *w, const char *ke
         float f = (float)value;
         uint32_t b32;
         if (isfinite(value) && !isfinite(f))
-            return fail(w, WOOLLY_ERR_INVALID, "%s: %g does not fit a float32", key ? key : "",
+            return fail(w, WOOLLY_ERR_INVALID, "%s: %g does not fit a float32", key_name(key),
                         value);
         memcpy(&b32, &f, sizeof b32);
         bits = b32;
@@ -324,7 +328,7 @@ woolly_status woolly_gguf_writer_set_float(woolly_gguf_writer *w, const char *ke
         memcpy(&bits, &value, sizeof bits);
     } else {
         return fail(w, WOOLLY_ERR_INVALID, "%s: set_float needs float32 or float64",
-                    key ? key : "(null)");
+                    key_name(key));
     }
     return set_scalar(w, key, type, bits);
 }
@@ -334,7 +338,7 @@ woolly_status woolly_gguf_writer_set_string(woolly_gguf_writer *w, const char *k
 {
     TRY(check_declaring(w, "metadata"));
     if (!str && len)
-        return fail(w, WOOLLY_ERR_INVALID, "%s: no string", key ? key : "(null)");
+        return fail(w, WOOLLY_ERR_INVALID, "%s: no string", key_name(key));
     TRY(note_alignment(w, key, WOOLLY_GGUF_STRING, 0));
     TRY(begin_kv(w, key, WOOLLY_GGUF_STRING));
     return meta_string(w, str, len);
@@ -351,13 +355,13 @@ woolly_status woolly_gguf_writer_set_array(woolly_gguf_writer *w, const char *ke
     TRY(check_declaring(w, "metadata"));
     if (!size)
         return fail(w, WOOLLY_ERR_INVALID, "%s: set_array needs a numeric or bool element type",
-                    key ? key : "(null)");
+                    key_name(key));
     if ((!data && count) || wl_mul_u64(count, size, &bytes))
-        return fail(w, WOOLLY_ERR_INVALID, "%s: bad array data", key ? key : "(null)");
+        return fail(w, WOOLLY_ERR_INVALID, "%s: bad array data", key_name(key));
     for (uint64_t j = 0; elem_type == WOOLLY_GGUF_BOOL && j < count; j++)
         if (p[j] > 1)
             return fail(w, WOOLLY_ERR_INVALID, "%s: element %" PRIu64 " is not a bool (0 or 1)",
-                        key ? key : "", j);
+                        key_name(key), j);
     TRY(note_alignment(w, key, WOOLLY_GGUF_ARRAY, 0));
     TRY(begin_kv(w, key, WOOLLY_GGUF_ARRAY));
     TRY(meta_uint(w, elem_type, 4));
@@ -384,11 +388,11 @@ woolly_status woolly_gguf_writer_set_array_string(woolly_gguf_writer *w, const c
 {
     TRY(check_declaring(w, "metadata"));
     if (!strs && count)
-        return fail(w, WOOLLY_ERR_INVALID, "%s: no strings", key ? key : "(null)");
+        return fail(w, WOOLLY_ERR_INVALID, "%s: no strings", key_name(key));
     for (uint64_t j = 0; j < count; j++)
         if (!strs[j] && !(lens && lens[j] == 0))
             return fail(w, WOOLLY_ERR_INVALID, "%s: string %" PRIu64 " is NULL",
-                        key ? key : "", j);
+                        key_name(key), j);
     TRY(note_alignment(w, key, WOOLLY_GGUF_ARRAY, 0));
     TRY(begin_kv(w, key, WOOLLY_GGUF_ARRAY));
     TRY(meta_uint(w, WOOLLY_GGUF_STRING, 4));

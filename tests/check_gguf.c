@@ -1110,7 +1110,7 @@ END_TEST
 START_TEST(writer_data_must_match_the_tensors)
 {
     static const uint64_t ne[] = { 8 };
-    static const float data[9] = { 0 };
+    static const float data[16] = { 0 };
     char err[WOOLLY_ERRBUF_SIZE] = "";
     woolly_gguf_writer *w;
 
