@@ -300,6 +300,35 @@ woolly_status woolly_gguf_writer_close(woolly_gguf_writer *w, char *errbuf, size
 void woolly_gguf_writer_free(woolly_gguf_writer *w);
 const char *woolly_gguf_writer_errmsg(const woolly_gguf_writer *w);
 
+/* ---- Quantization -------------------------------------------------------- */
+
+/* The per-tensor mixes of llama.cpp's quantizer, besides one type for every
+ * matrix. */
+typedef enum woolly_quant_mix {
+    WOOLLY_MIX_NONE = 0, /* every matrix in the params' type */
+    WOOLLY_MIX_Q4_K_M,   /* Q4_K, with Q6_K for the output and part of attn_v/ffn_down */
+    WOOLLY_MIX_Q5_K_M    /* Q5_K, likewise */
+} woolly_quant_mix;
+
+typedef struct woolly_quantize_params {
+    size_t size;               /* sizeof(woolly_quantize_params), set by _init */
+    woolly_type type;          /* the matrices' type (WOOLLY_MIX_NONE); default Q4_K */
+    woolly_quant_mix mix;      /* default WOOLLY_MIX_NONE */
+    int allow_requantize;      /* quantize tensors that are already quantized (lossy twice) */
+    int n_threads;             /* 0: one per online CPU */
+    /* Called after each tensor with the tensors done and the total; may be NULL. */
+    void (*progress)(size_t done, size_t total, const char *tensor, void *user);
+    void *progress_user;
+} woolly_quantize_params;
+
+void woolly_quantize_params_init(woolly_quantize_params *params, size_t size);
+/* Read the GGUF model IN and write OUT with its matrices (the 2-D weight
+ * tensors) quantized; vectors stay F32, metadata is copied and
+ * general.file_type updated.  Tensors are streamed: memory use is about
+ * that of the largest tensor. */
+woolly_status woolly_quantize(const char *in, const char *out, const woolly_quantize_params *params,
+                              char *errbuf, size_t errsize);
+
 /* ---- Models ------------------------------------------------------------ */
 
 /* A model: hyper-parameters and weights, immutable once loaded.  One model
