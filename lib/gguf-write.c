@@ -563,7 +563,10 @@ woolly_status woolly_gguf_writer_begin_data(woolly_gguf_writer *w)
     pos += w->meta_len;
     for (size_t i = 0; i < w->n_tensors; i++)
         TRY(put_tensor_info(w, &w->tensors[i], &pos));
-    TRY(put_zeros(w, padding(pos, w->alignment)));
+    /* Padding leads to tensor data; without any, files end here (as
+     * llama.cpp's vocab-only files do). */
+    if (w->n_tensors)
+        TRY(put_zeros(w, padding(pos, w->alignment)));
     free(w->meta);   /* no longer needed: give the memory back */
     w->meta = NULL;
     w->meta_len = w->meta_cap = 0;

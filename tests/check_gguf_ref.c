@@ -1,6 +1,8 @@
 /* check_gguf_ref.c - round trips of the reference GGUF files: read each,
  * write a copy with the writer (every pair by copy_kv, tensor data
  * streamed in uneven pieces), read the copy back and compare everything.
+ * The originals were written by llama.cpp's tools, so the copies must also
+ * be the same bytes: the writer lays files out exactly as they do.
  * Skipped (77) without $WOOLLY_REF_DIR/models. */
 #include <config.h>
 
@@ -81,6 +83,28 @@ static void compare_tensor(const woolly_gguf *a, const woolly_gguf *b, size_t i)
     ck_assert_msg(memcmp(ta.data, tb.data, ta.size) == 0, "tensor %s differs", ta.name);
 }
 
+/* The copy is byte for byte the file at PATH. */
+static void compare_files(const char *path)
+{
+    FILE *a = fopen(path, "rb"), *b = fopen(out_path, "rb");
+    char ba[65536], bb[65536];
+    size_t na, nb;
+    uint64_t at = 0;
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    do {
+        na = fread(ba, 1, sizeof ba, a);
+        nb = fread(bb, 1, sizeof bb, b);
+        ck_assert_msg(na == nb && memcmp(ba, bb, na) == 0, "%s: the copy differs within bytes "
+                      "%llu to %llu", path, (unsigned long long)at,
+                      (unsigned long long)(at + sizeof ba));
+        at += na;
+    } while (na);
+    fclose(a);
+    fclose(b);
+}
+
 static void round_trip(const char *path)
 {
     woolly_gguf *a = open_or_fail(path), *b;
@@ -95,6 +119,7 @@ static void round_trip(const char *path)
         compare_kv(a, b, i);
     for (size_t i = 0; i < woolly_gguf_tensor_count(a); i++)
         compare_tensor(a, b, i);
+    compare_files(path);
     woolly_gguf_free(a);
     woolly_gguf_free(b);
 }
