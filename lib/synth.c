@@ -203,11 +203,20 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* Uniform in [-1, 1), a function of (stream, index) alone. */
-static float uniform(uint64_t stream, uint64_t index)
+/* Each row has its own generator, seeded from (tensor, row) alone: rows can
+ * be made by any thread in any order and come out the same. */
+static uint64_t row_state(uint64_t stream, uint64_t row)
 {
-    uint64_t u = splitmix64(stream ^ splitmix64(index));
-    return (float)((double)(u >> 40) * (2.0 / 16777216.0) - 1.0);
+    return splitmix64(stream ^ splitmix64(row)) | 1;
+}
+
+/* xorshift64*: uniform in [-1, 1). */
+static float next_uniform(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (float)((int64_t)(*s * 0x2545f4914f6cdd1dULL) >> 40) * (1.0f / 8388608.0f);
 }
 
 struct gen_job {
@@ -229,15 +238,15 @@ static void gen_rows(void *arg, int ith, int nth)
 
     wl_split((long)j->shape.rows, ith, nth, &b, &e);
     for (long r = b; r < e; r++) {
-        uint64_t base = (uint64_t)r * j->shape.cols;
+        uint64_t state = row_state(j->stream, (uint64_t)r);
         if (j->shape.is_norm) {
             float *out = (float *)(void *)j->dst;
             for (uint64_t c = 0; c < j->shape.cols; c++)
-                out[c] = 1.0f + j->limit * uniform(j->stream, base + c);
+                out[c] = 1.0f + j->limit * next_uniform(&state);
             continue;
         }
         for (uint64_t c = 0; c < j->shape.cols; c++)
-            row[c] = j->limit * uniform(j->stream, base + c);
+            row[c] = j->limit * next_uniform(&state);
         tk->from_float(row, j->dst + (size_t)r * j->row_bytes, (size_t)j->shape.cols);
     }
 }
