@@ -184,7 +184,11 @@ typedef enum woolly_gguf_type {
 const char *woolly_gguf_type_name(woolly_gguf_type type);
 
 /* Open and validate PATH.  On failure ERRBUF (may be NULL) says which field
- * or tensor is wrong, at what offset, and what was expected. */
+ * or tensor is wrong, at what offset, and what was expected, after the path
+ * ("PATH: tensor 3 'x' at offset 1234: ...").  WOOLLY_ERR_IO when the file
+ * cannot be read, WOOLLY_ERR_FORMAT when it is malformed (or empty),
+ * WOOLLY_ERR_UNSUPPORTED for GGUF version 1, later versions and big-endian
+ * files.  A file whose tensors woolly cannot compute still opens. */
 woolly_status woolly_gguf_open(const char *path, woolly_gguf **out, char *errbuf, size_t errsize);
 /* The same for a GGUF image in memory, which is not copied and must outlive
  * the handle. */
@@ -205,6 +209,7 @@ size_t woolly_gguf_kv_count(const woolly_gguf *gguf);
 int64_t woolly_gguf_find_key(const woolly_gguf *gguf, const char *key);
 /* The key of pair I (NUL-terminated), or NULL when I is out of range. */
 const char *woolly_gguf_kv_key(const woolly_gguf *gguf, size_t i);
+/* The type of pair I, or (woolly_gguf_type)-1 when I is out of range. */
 woolly_gguf_type woolly_gguf_kv_type(const woolly_gguf *gguf, size_t i);
 
 /* Scalar values.  _int accepts every integer type (and bool) whose value
@@ -218,7 +223,9 @@ woolly_status woolly_gguf_kv_bool(const woolly_gguf *gguf, size_t i, int *out);
 woolly_status woolly_gguf_kv_string(const woolly_gguf *gguf, size_t i, const char **str, size_t *len);
 
 /* Arrays: the element type and count of pair I (WOOLLY_ERR_INVALID when
- * it is not an array), then element J by the same conversions as above. */
+ * it is not an array), then element J by the same conversions as above
+ * (WOOLLY_ERR_RANGE when J >= count; WOOLLY_ERR_INVALID for the elements
+ * of an array of arrays, which are validated but not served). */
 woolly_status woolly_gguf_kv_array(const woolly_gguf *gguf, size_t i, woolly_gguf_type *elem_type,
                                    uint64_t *count);
 woolly_status woolly_gguf_kv_array_int(const woolly_gguf *gguf, size_t i, uint64_t j, int64_t *out);
@@ -244,6 +251,7 @@ typedef struct woolly_gguf_tensor {
 size_t woolly_gguf_tensor_count(const woolly_gguf *gguf);
 /* The index of the tensor called NAME, or -1 when absent. */
 int64_t woolly_gguf_find_tensor(const woolly_gguf *gguf, const char *name);
+/* WOOLLY_ERR_RANGE when I >= woolly_gguf_tensor_count(). */
 woolly_status woolly_gguf_tensor_info(const woolly_gguf *gguf, size_t i, woolly_gguf_tensor *out);
 
 /* Writing GGUF version 3, streaming: set the metadata, declare every tensor,
@@ -254,6 +262,8 @@ woolly_status woolly_gguf_tensor_info(const woolly_gguf *gguf, size_t i, woolly_
  * woolly_gguf_writer_errmsg() says what went wrong. */
 typedef struct woolly_gguf_writer woolly_gguf_writer;
 
+/* PATH is created (or truncated) at once and removed again if writing
+ * fails or is abandoned. */
 woolly_status woolly_gguf_writer_open(const char *path, woolly_gguf_writer **out,
                                       char *errbuf, size_t errsize);
 /* Scalar metadata; TYPE must be a numeric or bool type and VALUE fit it. */
@@ -275,6 +285,10 @@ woolly_status woolly_gguf_writer_set_array_string(woolly_gguf_writer *w, const c
                                                   uint64_t count);
 /* Copy pair I of SRC, whatever its type (arrays of arrays included). */
 woolly_status woolly_gguf_writer_copy_kv(woolly_gguf_writer *w, const woolly_gguf *src, size_t i);
+/* Keys and tensor names must be unique and not empty; tensor names at most
+ * 63 bytes (what llama.cpp holds); 1 to 4 nonzero dimensions, rows (NE[0])
+ * whole blocks of TYPE.  Setting general.alignment (a uint32 power of two)
+ * changes the padding; the default is 32. */
 woolly_status woolly_gguf_writer_add_tensor(woolly_gguf_writer *w, const char *name,
                                             woolly_type type, uint32_t n_dims,
                                             const uint64_t *ne);
