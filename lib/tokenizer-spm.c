@@ -164,6 +164,43 @@ static woolly_status split(struct spm *s, const char *text, size_t len, int pref
     return WOOLLY_OK;
 }
 
+/* Merge the symbols [C0, C1) (unlinked from the rest) and emit them. */
+static woolly_status merge_run(struct spm *s, size_t c0, size_t c1, struct wl_tokbuf *out)
+{
+    woolly_status st = WOOLLY_OK;
+
+    s->sym[c0].prev = -1;
+    s->sym[c1 - 1].next = -1;
+    s->n_heap = 0;
+    for (size_t i = c0 + 1; i < c1 && st == WOOLLY_OK; i++)
+        st = try_bigram(s, (int)i - 1, (int)i);
+
+    while (st == WOOLLY_OK && s->n_heap) {
+        struct bigram b = heap_pop(s);
+        struct symbol *l = &s->sym[b.left], *r = &s->sym[b.right];
+
+        /* stale: one side was merged since */
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+            continue;
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0)
+            s->sym[r->next].prev = b.left;
+        st = try_bigram(s, l->prev, b.left);
+        if (st == WOOLLY_OK)
+            st = try_bigram(s, b.left, l->next);
+    }
+    for (int i = (int)c0; i >= 0 && st == WOOLLY_OK; i = s->sym[i].next)
+        st = emit(s, &s->sym[i], out);
+    return st;
+}
+
+static int is_space(const struct spm *s, size_t i)
+{
+    return s->sym[i].n == 3 && memcmp(s->text + s->sym[i].off, SPACE_ESCAPED, 3) == 0;
+}
+
 woolly_status wl_spm_tokenize(const woolly_vocab *v, const char *text, size_t len,
                               int prefix_space, struct wl_tokbuf *out)
 {
@@ -176,28 +213,19 @@ woolly_status wl_spm_tokenize(const woolly_vocab *v, const char *text, size_t le
         return WOOLLY_ERR_RANGE;    /* symbol indices are ints */
     st = split(&s, text, len, prefix_space, &escaped, &n_sym);
     s.text = escaped;
-    for (size_t i = 1; i < n_sym && st == WOOLLY_OK; i++)
-        st = try_bigram(&s, (int)i - 1, (int)i);
-
-    while (st == WOOLLY_OK && s.n_heap) {
-        struct bigram b = heap_pop(&s);
-        struct symbol *l = &s.sym[b.left], *r = &s.sym[b.right];
-
-        /* stale: one side was merged since */
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
-            continue;
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            s.sym[r->next].prev = b.left;
-        st = try_bigram(&s, l->prev, b.left);
-        if (st == WOOLLY_OK)
-            st = try_bigram(&s, b.left, l->next);
+    /* The merges of one word never depend on another's when no token
+     * reaches across the start of a word (a space after something else):
+     * then the words go one at a time, with a small heap, which gives the
+     * same tokens as the whole text at once, much faster. */
+    for (size_t c0 = 0, c1; c0 < n_sym && st == WOOLLY_OK; c0 = c1) {
+        c1 = c0 + 1;
+        if (v->spm_words_apart)
+            while (c1 < n_sym && !(is_space(&s, c1) && !is_space(&s, c1 - 1)))
+                c1++;
+        else
+            c1 = n_sym;
+        st = merge_run(&s, c0, c1, out);
     }
-    for (int i = n_sym ? 0 : -1; i >= 0 && st == WOOLLY_OK; i = s.sym[i].next)
-        st = emit(&s, &s.sym[i], out);
-
     free(escaped);
     free(s.sym);
     free(s.heap);

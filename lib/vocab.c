@@ -479,6 +479,25 @@ static void build_byte_tokens(woolly_vocab *v)
     }
 }
 
+/* Whether any token holds U+2581 after something else ("a\u2581"): only
+ * then can a SentencePiece merge reach across the start of a word. */
+static int words_apart(const woolly_vocab *v)
+{
+    static const char space[] = "\xe2\x96\x81";
+
+    for (int32_t i = 0; i < v->n_tokens; i++) {
+        const char *t = v->tokens[i].text;
+        size_t len = v->tokens[i].len;
+        while (len >= 3 && memcmp(t, space, 3) == 0) {
+            t += 3;
+            len -= 3;
+        }
+        if (len >= 3 && memmem(t, len, space, 3))
+            return 0;
+    }
+    return 1;
+}
+
 /* What each token stands for, computed once (with special tokens rendered;
  * woolly_token_to_piece hides them unless asked). */
 static woolly_status build_pieces(woolly_vocab *v)
@@ -593,6 +612,7 @@ woolly_status wl_vocab_build(const struct wl_vocab_init *in, woolly_vocab **out,
     if (st == WOOLLY_OK) {
         set_phi3_strip(v, in->name);
         build_byte_tokens(v);
+        v->spm_words_apart = v->type == WL_VOCAB_SPM && words_apart(v);
         st = build_pieces(v);
     }
     if (st != WOOLLY_OK) {

@@ -105,6 +105,9 @@ struct woolly_vocab {
 
     /* SentencePiece: the token of each byte (<0xXX>), -1 when none */
     int32_t byte_token[256];
+    /* SentencePiece: no token has U+2581 after another character, so no
+     * merge crosses into a word and words can be merged one at a time */
+    int spm_words_apart;
 
     /* BPE: merge ranks and the pre-tokenizer */
     struct wl_merge *merges;

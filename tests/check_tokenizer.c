@@ -496,6 +496,34 @@ START_TEST(random_bytes)
 }
 END_TEST
 
+/* Merging word by word gives what merging the whole text gives. */
+START_TEST(spm_words_apart_changes_nothing)
+{
+    static const char *const chars[] = { " ", "a", "b", "c", "\xc3\xa9", "  " };
+    woolly_vocab *v = spm_vocab(1);
+    uint64_t seed = 42;
+
+    ck_assert(v->spm_words_apart);
+    for (int round = 0; round < 200; round++) {
+        char text[400];
+        int32_t a[400], b[400];
+        size_t len = 0, na, nb, want = tu_rand(&seed) % 120;
+        while (len < want) {
+            const char *c = chars[tu_rand(&seed) % (sizeof chars / sizeof chars[0])];
+            memcpy(text + len, c, strlen(c));
+            len += strlen(c);
+        }
+        v->spm_words_apart = 1;
+        ck_assert_int_eq(woolly_tokenize(v, text, len, 0, a, 400, &na), WOOLLY_OK);
+        v->spm_words_apart = 0;
+        ck_assert_int_eq(woolly_tokenize(v, text, len, 0, b, 400, &nb), WOOLLY_OK);
+        ck_assert_uint_eq(na, nb);
+        ck_assert(memcmp(a, b, na * sizeof *a) == 0);
+    }
+    woolly_vocab_free(v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -506,6 +534,7 @@ int main(void)
     tcase_add_test(tc, spm_leading_space);
     tcase_add_test(tc, spm_byte_fallback);
     tcase_add_test(tc, spm_special_tokens_only_when_asked);
+    tcase_add_test(tc, spm_words_apart_changes_nothing);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bpe");

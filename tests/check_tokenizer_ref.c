@@ -17,6 +17,7 @@
 
 #include "json-mini.h"
 #include "testutil.h"
+#include "vocab.h"
 #include "woolly.h"
 
 static const char *const vocabs[] = {
@@ -261,6 +262,34 @@ START_TEST(vocab_matches_llama_cpp)
 }
 END_TEST
 
+/* SentencePiece merges word by word when no token reaches across words:
+ * the whole corpus as one text gives the same tokens either way. */
+START_TEST(spm_word_by_word_is_exact)
+{
+    const char *name = _i ? "phi-3" : "llama-spm";
+    char path[4096], vdir[4096];
+    size_t len, na, nb;
+    char *text;
+    int32_t *a, *b;
+    woolly_vocab *v;
+
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-%s.gguf", tu_ref_dir(), name);
+    snprintf(vdir, sizeof vdir, "%s/vocab", tu_ref_dir());
+    v = load_vocab(path);
+    text = read_file(vdir, "corpus.inp", &len);
+    ck_assert_msg(v->spm_words_apart, "%s: a token reaches across words", name);
+    a = tokenize(v, text, len, 0, &na);
+    v->spm_words_apart = 0;
+    b = tokenize(v, text, len, 0, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_msg(memcmp(a, b, na * sizeof *a) == 0, "%s: word by word differs", name);
+    free(a);
+    free(b);
+    free(text);
+    woolly_vocab_free(v);
+}
+END_TEST
+
 START_TEST(prompts_match_logits_cases)
 {
     const char *dir = tu_ref_dir();
@@ -340,6 +369,7 @@ int main(void)
     tc = tcase_create("vocabularies");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, vocab_matches_llama_cpp, 0, (int)N_VOCABS);
+    tcase_add_loop_test(tc, spm_word_by_word_is_exact, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("logits-prompts");
     tcase_set_timeout(tc, 120);
