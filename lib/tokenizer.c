@@ -11,24 +11,13 @@
 
 #include "vocab.h"
 
-/* A piece of the text: LEN bytes at OFF, or a special token. */
-struct frag {
-    size_t off, len;
-    int32_t token;  /* -1 for text */
-};
-
-struct frags {
-    struct frag *v;
-    size_t n, cap;
-};
-
-static woolly_status frags_push(struct frags *f, size_t off, size_t len, int32_t token)
+static woolly_status frags_push(struct wl_frags *f, size_t off, size_t len, int32_t token)
 {
     if (token < 0 && len == 0)
         return WOOLLY_OK;
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16;
-        struct frag *nv;
+        struct wl_frag *nv;
         if (cap > SIZE_MAX / sizeof *nv)
             return WOOLLY_ERR_NOMEM;
         nv = realloc(f->v, cap * sizeof *nv);
@@ -37,7 +26,7 @@ static woolly_status frags_push(struct frags *f, size_t off, size_t len, int32_t
         f->v = nv;
         f->cap = cap;
     }
-    f->v[f->n++] = (struct frag){ off, len, token };
+    f->v[f->n++] = (struct wl_frag){ off, len, token };
     return WOOLLY_OK;
 }
 
@@ -47,73 +36,147 @@ static int is_c_space(char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* Split every text fragment of IN at each occurrence of special token ID,
- * into OUT (emptied first). */
-static woolly_status split_on(const woolly_vocab *v, int32_t id, const char *text,
-                              const struct frags *in, struct frags *out)
+/* An occurrence of special token v->special[ORDER] at POS. */
+struct match {
+    size_t order, pos;
+};
+
+static int cmp_match(const void *a, const void *b)
 {
-    const struct wl_token *t = &v->tokens[id];
+    const struct match *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int cmp_match_pos(const void *a, const void *b)
+{
+    const struct match *x = a, *y = b;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+struct matches {
+    struct match *v;
+    size_t n, cap;
+};
+
+static woolly_status matches_push(struct matches *m, size_t order, size_t pos)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        struct match *nv;
+        if (cap > SIZE_MAX / sizeof *nv)
+            return WOOLLY_ERR_NOMEM;
+        nv = realloc(m->v, cap * sizeof *nv);
+        if (!nv)
+            return WOOLLY_ERR_NOMEM;
+        m->v = nv;
+        m->cap = cap;
+    }
+    m->v[m->n++] = (struct match){ order, pos };
+    return WOOLLY_OK;
+}
+
+static int usable(const woolly_vocab *v, size_t order, int parse_special)
+{
+    return parse_special ||
+           !(v->tokens[v->special[order]].attr & (WL_ATTR_CONTROL | WL_ATTR_UNKNOWN));
+}
+
+/* Every place in the text where a special token's text is. */
+static woolly_status find_all(const woolly_vocab *v, const char *text, size_t len,
+                              int parse_special, struct matches *m)
+{
+    const unsigned char *s = (const unsigned char *)text;
     woolly_status st = WOOLLY_OK;
 
-    out->n = 0;
-    for (size_t i = 0; i < in->n && st == WOOLLY_OK; i++) {
-        size_t off = in->v[i].off, len = in->v[i].len;
-        const char *m;
-
-        if (in->v[i].token >= 0 || len < t->len) {
-            st = frags_push(out, off, len, in->v[i].token);
-            continue;
+    for (size_t i = 0; i < len && st == WOOLLY_OK; i++) {
+        int32_t one = v->special_by1[s[i]];
+        if (one >= 0 && usable(v, (size_t)one, parse_special))
+            st = matches_push(m, (size_t)one, i);
+        if (i + 1 < len) {
+            unsigned key = (unsigned)s[i] << 8 | s[i + 1];
+            for (uint32_t k = v->special_at[key]; k < v->special_at[key + 1] && st == WOOLLY_OK;
+                 k++) {
+                const struct wl_token *t = &v->tokens[v->special[v->special_by2[k]]];
+                if (t->len <= len - i && memcmp(text + i, t->text, t->len) == 0 &&
+                    usable(v, v->special_by2[k], parse_special))
+                    st = matches_push(m, v->special_by2[k], i);
+            }
         }
-        while (st == WOOLLY_OK && (m = memmem(text + off, len, t->text, t->len)) != NULL) {
-            size_t at = (size_t)(m - text), left = at - off;
-            size_t right = off + len - (at + t->len);
-
-            if (t->attr & WL_ATTR_LSTRIP)
-                while (left > 0 && is_c_space(text[off + left - 1]))
-                    left--;
-            st = frags_push(out, off, left, -1);
-            if (st == WOOLLY_OK)
-                st = frags_push(out, 0, 0, id);
-            off = at + t->len;
-            len = right;
-            if (t->attr & WL_ATTR_RSTRIP)
-                while (len > 0 && is_c_space(text[off])) {
-                    off++;
-                    len--;
-                }
-        }
-        if (st == WOOLLY_OK)
-            st = frags_push(out, off, len, -1);
     }
     return st;
 }
 
-/* The text as fragments: special tokens found (control and unknown tokens
- * only when PARSE_SPECIAL; user-defined ones always, as llama.cpp does). */
-static woolly_status partition(const woolly_vocab *v, const char *text, size_t len,
-                               int parse_special, struct frags *out)
+/* Split the text on special tokens as llama.cpp does: one token after the
+ * other, longest first, each cutting the text that is left at every place
+ * it occurs (left to right, not overlapping), the whitespace next to it
+ * dropped when it strips.  Control and unknown tokens only when
+ * PARSE_SPECIAL; user-defined ones always, as llama.cpp does.
+ *
+ * Done in one pass over the text: all occurrences are found first, then
+ * taken token by token wherever none of their bytes is gone yet (the text
+ * left is exactly the bytes no token or stripping has taken). */
+woolly_status wl_split_special(const woolly_vocab *v, const char *text, size_t len,
+                              int parse_special, struct wl_frags *out)
 {
-    struct frags tmp = { NULL, 0, 0 };
+    struct matches m = { NULL, 0, 0 };
+    unsigned char *taken = NULL;
+    size_t n_kept = 0, at = 0;
     woolly_status st;
 
     out->n = 0;
-    st = frags_push(out, 0, len, -1);
-    for (size_t i = 0; i < v->n_special && st == WOOLLY_OK; i++) {
-        int32_t id = v->special[i];
-        struct frags swap;
-        if (!parse_special && (v->tokens[id].attr & (WL_ATTR_CONTROL | WL_ATTR_UNKNOWN)))
-            continue;
-        st = split_on(v, id, text, out, &tmp);
-        swap = *out;
-        *out = tmp;
-        tmp = swap;
+    st = find_all(v, text, len, parse_special, &m);
+    if (st != WOOLLY_OK || m.n == 0) {
+        free(m.v);
+        return st == WOOLLY_OK ? frags_push(out, 0, len, -1) : st;
     }
-    free(tmp.v);
+    taken = calloc(len, 1);
+    if (!taken) {
+        free(m.v);
+        return WOOLLY_ERR_NOMEM;
+    }
+    qsort(m.v, m.n, sizeof *m.v, cmp_match);
+    for (size_t i = 0; i < m.n; i++) {
+        const struct wl_token *t = &v->tokens[v->special[m.v[i].order]];
+        size_t pos = m.v[i].pos, end = pos + t->len;
+        if (memchr(taken + pos, 1, t->len))
+            continue;
+        memset(taken + pos, 1, t->len);
+        if (t->attr & WL_ATTR_LSTRIP)
+            for (size_t k = pos; k > 0 && !taken[k - 1] && is_c_space(text[k - 1]); k--)
+                taken[k - 1] = 1;
+        if (t->attr & WL_ATTR_RSTRIP)
+            for (size_t k = end; k < len && !taken[k] && is_c_space(text[k]); k++)
+                taken[k] = 1;
+        m.v[n_kept++] = m.v[i];
+    }
+    qsort(m.v, n_kept, sizeof *m.v, cmp_match_pos);
+    for (size_t i = 0; i <= n_kept && st == WOOLLY_OK; i++) {
+        size_t stop = i < n_kept ? m.v[i].pos : len;
+        /* the text before this token, less what stripping took */
+        while (at < stop && st == WOOLLY_OK) {
+            size_t run = at;
+            while (run < stop && !taken[run])
+                run++;
+            st = frags_push(out, at, run - at, -1);
+            while (run < stop && taken[run])
+                run++;
+            at = run;
+        }
+        if (i < n_kept && st == WOOLLY_OK) {
+            int32_t id = v->special[m.v[i].order];
+            st = frags_push(out, 0, 0, id);
+            at = stop + v->tokens[id].len;
+        }
+    }
+    free(taken);
+    free(m.v);
     return st;
 }
 
 static woolly_status tokenize_frags(const woolly_vocab *v, const char *text,
-                                    const struct frags *frags, int add_special,
+                                    const struct wl_frags *frags, int add_special,
                                     struct wl_tokbuf *out)
 {
     woolly_status st = WOOLLY_OK;
@@ -122,7 +185,7 @@ static woolly_status tokenize_frags(const woolly_vocab *v, const char *text,
     if (add_special && v->add_bos)
         st = wl_tokbuf_push(out, v->ids[WL_SP_BOS]);
     for (size_t i = 0; i < frags->n && st == WOOLLY_OK; i++) {
-        const struct frag *f = &frags->v[i];
+        const struct wl_frag *f = &frags->v[i];
         if (f->token >= 0) {
             st = wl_tokbuf_push(out, f->token);
             prev_special = 1;
@@ -142,7 +205,7 @@ static woolly_status tokenize_frags(const woolly_vocab *v, const char *text,
 woolly_status woolly_tokenize(const woolly_vocab *v, const char *text, size_t len, unsigned flags,
                               int32_t *tokens, size_t cap, size_t *n_tokens)
 {
-    struct frags frags = { NULL, 0, 0 };
+    struct wl_frags frags = { NULL, 0, 0 };
     struct wl_tokbuf out = { NULL, 0, 0 };
     woolly_status st;
 
@@ -152,7 +215,7 @@ woolly_status woolly_tokenize(const woolly_vocab *v, const char *text, size_t le
         return WOOLLY_ERR_INVALID;
     if (!text)
         text = "";
-    st = partition(v, text, len, (flags & WOOLLY_TOKENIZE_PARSE_SPECIAL) != 0, &frags);
+    st = wl_split_special(v, text, len, (flags & WOOLLY_TOKENIZE_PARSE_SPECIAL) != 0, &frags);
     if (st == WOOLLY_OK)
         st = tokenize_frags(v, text, &frags, (flags & WOOLLY_TOKENIZE_ADD_SPECIAL) != 0, &out);
     if (st == WOOLLY_OK) {

@@ -397,6 +397,42 @@ static int cmp_special(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+static unsigned first_two(const struct wl_token *t)
+{
+    return (unsigned char)t->text[0] << 8 | (unsigned char)t->text[1];
+}
+
+/* Index the special tokens by their first bytes (a counting sort). */
+static woolly_status index_special(woolly_vocab *v)
+{
+
+    for (int b = 0; b < 256; b++)
+        v->special_by1[b] = -1;
+    v->special_at = calloc(65536 + 1, sizeof *v->special_at);
+    v->special_by2 = malloc((v->n_special ? v->n_special : 1) * sizeof *v->special_by2);
+    if (!v->special_at || !v->special_by2)
+        return WOOLLY_ERR_NOMEM;
+    for (size_t i = 0; i < v->n_special; i++) {
+        const struct wl_token *t = &v->tokens[v->special[i]];
+        if (t->len == 1)
+            v->special_by1[(unsigned char)t->text[0]] = (int32_t)i;
+        else
+            v->special_at[first_two(t) + 1]++;
+    }
+    for (size_t k = 0; k < 65536; k++)
+        v->special_at[k + 1] += v->special_at[k];
+    /* fill each bucket in order, using its start as the cursor, then shift
+     * the starts back */
+    for (size_t i = 0; i < v->n_special; i++) {
+        const struct wl_token *t = &v->tokens[v->special[i]];
+        if (t->len > 1)
+            v->special_by2[v->special_at[first_two(t)]++] = (uint32_t)i;
+    }
+    memmove(v->special_at + 1, v->special_at, 65536 * sizeof *v->special_at);
+    v->special_at[0] = 0;
+    return WOOLLY_OK;
+}
+
 static woolly_status build_special(woolly_vocab *v)
 {
     const uint32_t mask = WL_ATTR_CONTROL | WL_ATTR_USER_DEFINED | WL_ATTR_UNKNOWN;
@@ -419,7 +455,7 @@ static woolly_status build_special(woolly_vocab *v)
     for (size_t i = 0; i < v->n_special; i++)
         v->special[i] = keys[i].id;
     free(keys);
-    return WOOLLY_OK;
+    return index_special(v);
 }
 
 /* Phi-3's special tokens swallow the whitespace after them (llama.cpp
@@ -637,6 +673,8 @@ void woolly_vocab_free(woolly_vocab *v)
     free(v->map);
     free(v->eog);
     free(v->special);
+    free(v->special_at);
+    free(v->special_by2);
     free(v->merges);
     free(v->merge_arena);
     free(v);

@@ -99,9 +99,15 @@ struct woolly_vocab {
     int add_bos, add_eos, add_space_prefix, ignore_merges;
 
     /* tokens that the text is split on before tokenizing (control,
-     * user-defined, unknown), longest text first */
+     * user-defined, unknown), longest text first; to find them, the
+     * positions in SPECIAL of those of two bytes or more by their first two
+     * bytes (SPECIAL_BY2[SPECIAL_AT[k] .. SPECIAL_AT[k + 1]] for the bytes
+     * k >> 8, k & 255), and of the one-byte ones by their byte (-1: none) */
     int32_t *special;
     size_t n_special;
+    uint32_t *special_at;
+    uint32_t *special_by2;
+    int32_t special_by1[256];
 
     /* SentencePiece: the token of each byte (<0xXX>), -1 when none */
     int32_t byte_token[256];
@@ -129,6 +135,19 @@ struct wl_tokbuf {
     size_t n, cap;
 };
 woolly_status wl_tokbuf_push(struct wl_tokbuf *b, int32_t id);
+
+/* A piece of a text: LEN bytes at OFF, or a special token. */
+struct wl_frag {
+    size_t off, len;
+    int32_t token;  /* -1 for text */
+};
+struct wl_frags {
+    struct wl_frag *v;
+    size_t n, cap;
+};
+/* Split TEXT on the special tokens in it (tokenizer.c). */
+woolly_status wl_split_special(const woolly_vocab *v, const char *text, size_t len,
+                               int parse_special, struct wl_frags *out);
 
 /* The id of the token whose text is the LEN bytes at S, or -1. */
 int32_t wl_vocab_find(const woolly_vocab *v, const char *s, size_t len);

@@ -19,7 +19,7 @@
 
 enum {
     S_UNK = 0, S_BOS = 1, S_EOS = 2, S_BYTE0 = 3,  /* 256 byte tokens follow */
-    S_SP = 259, S_A, S_B, S_C, S_AB, S_BC, S_SP_A, S_ABC, S_USER, S_CTRL, S_N
+    S_SP = 259, S_A, S_B, S_C, S_AB, S_BC, S_SP_A, S_ABC, S_USER, S_CTRL, S_XY, S_YZW, S_N
 };
 
 static const char *spm_texts[S_N];
@@ -27,7 +27,7 @@ static char spm_bytes[256][8];
 static float spm_scores[S_N];
 static int32_t spm_types[S_N];
 
-static woolly_vocab *spm_vocab(int with_bytes)
+static woolly_vocab *spm_vocab_named(int with_bytes, const char *name)
 {
     static const struct { int id; const char *text; float score; int32_t type; } extra[] = {
         { S_UNK, "<unk>", 0, WL_TOKTYPE_UNKNOWN },
@@ -43,6 +43,8 @@ static woolly_vocab *spm_vocab(int with_bytes)
         { S_ABC, "abc", -3, WL_TOKTYPE_NORMAL },
         { S_USER, "<|user|>", 0, WL_TOKTYPE_USER_DEFINED },
         { S_CTRL, "<|ctrl|>", 0, WL_TOKTYPE_CONTROL },
+        { S_XY, "xy", 0, WL_TOKTYPE_USER_DEFINED },
+        { S_YZW, "yzw", 0, WL_TOKTYPE_USER_DEFINED },
     };
     struct wl_vocab_init init;
     char err[WOOLLY_ERRBUF_SIZE] = "";
@@ -66,8 +68,14 @@ static woolly_vocab *spm_vocab(int with_bytes)
     init.texts = spm_texts;
     init.scores = spm_scores;
     init.types = spm_types;
+    init.name = name;
     ck_assert_msg(wl_vocab_build(&init, &v, err, sizeof err) == WOOLLY_OK, "%s", err);
     return v;
+}
+
+static woolly_vocab *spm_vocab(int with_bytes)
+{
+    return spm_vocab_named(with_bytes, NULL);
 }
 
 /* Tokenize TEXT and compare with the N ids that follow. */
@@ -147,7 +155,25 @@ START_TEST(spm_special_tokens_only_when_asked)
                   S_BOS);
     /* user-defined tokens are always recognised, as in llama.cpp */
     expect_tokens(v, "<|user|>", 0, 1, S_USER);
+    /* the longer token goes first, wherever it is: "yzw" takes the "y"
+     * that "xy" would have had */
+    expect_tokens(v, "xyzw", 0, 3, S_SP, S_BYTE0 + 'x', S_YZW);
+    expect_tokens(v, "xyxyzw", 0, 4, S_XY, S_SP, S_BYTE0 + 'x', S_YZW);
     woolly_vocab_free(v);
+}
+END_TEST
+
+START_TEST(spm_phi3_tokens_strip_spaces_after)
+{
+    woolly_vocab *plain = spm_vocab(1), *phi3 = spm_vocab_named(1, "Phi-3-mini");
+
+    expect_tokens(plain, "<|user|> \ta", 0, 5, S_USER, S_SP, S_SP, S_BYTE0 + '\t', S_A);
+    expect_tokens(phi3, "<|user|> \ta", 0, 2, S_USER, S_SP_A);
+    expect_tokens(phi3, "<|user|> ", 0, 1, S_USER);
+    /* not <s>: llama.cpp leaves it alone */
+    expect_tokens(phi3, "<s> a", WOOLLY_TOKENIZE_PARSE_SPECIAL, 3, S_BOS, S_SP, S_SP_A);
+    woolly_vocab_free(plain);
+    woolly_vocab_free(phi3);
 }
 END_TEST
 
@@ -524,6 +550,93 @@ START_TEST(spm_words_apart_changes_nothing)
 }
 END_TEST
 
+/* llama.cpp's way of splitting on special tokens, as it is written: one
+ * token after the other, over every text piece left. */
+static void split_reference(const woolly_vocab *v, const char *text, size_t len,
+                            struct wl_frags *out)
+{
+    struct wl_frag cur[512], next[512];
+    size_t n = 0;
+
+    if (len)
+        cur[n++] = (struct wl_frag){ 0, len, -1 };
+    for (size_t o = 0; o < v->n_special; o++) {
+        const struct wl_token *t = &v->tokens[v->special[o]];
+        size_t m = 0;
+        if (t->attr & (WL_ATTR_CONTROL | WL_ATTR_UNKNOWN))
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            size_t off = cur[i].off, flen = cur[i].len;
+            const char *hit;
+            if (cur[i].token >= 0) {
+                next[m++] = cur[i];
+                continue;
+            }
+            while ((hit = memmem(text + off, flen, t->text, t->len)) != NULL) {
+                size_t at = (size_t)(hit - text), left = at - off;
+                if (t->attr & WL_ATTR_LSTRIP)
+                    while (left && strchr(" \t\n\v\f\r", text[off + left - 1]))
+                        left--;
+                if (left)
+                    next[m++] = (struct wl_frag){ off, left, -1 };
+                next[m++] = (struct wl_frag){ 0, 0, v->special[o] };
+                flen = off + flen - (at + t->len);
+                off = at + t->len;
+                if (t->attr & WL_ATTR_RSTRIP)
+                    while (flen && strchr(" \t\n\v\f\r", text[off])) {
+                        off++;
+                        flen--;
+                    }
+            }
+            if (flen)
+                next[m++] = (struct wl_frag){ off, flen, -1 };
+            ck_assert_uint_lt(m, 500);
+        }
+        memcpy(cur, next, m * sizeof *cur);
+        n = m;
+    }
+    out->n = n;
+    memcpy(out->v, cur, n * sizeof *cur);
+}
+
+/* The one-pass split gives what the token-by-token split gives, on texts
+ * thick with overlapping special tokens. */
+START_TEST(special_split_matches_reference)
+{
+    static const char *const parts[] = { "xy", "yzw", "<|user|>", " ", "\t", "x", "y", "zw",
+                                         "<|user", "|>" };
+    woolly_vocab *plain = spm_vocab(1), *phi3 = spm_vocab_named(1, "phi3");
+    struct wl_frag a_v[512], b_v[512];
+    uint64_t seed = 7;
+
+    for (int round = 0; round < 400; round++) {
+        woolly_vocab *v = round % 2 ? plain : phi3;
+        struct wl_frags a = { NULL, 0, 0 }, b = { b_v, 0, 512 };
+        char text[300];
+        size_t len = 0, want = tu_rand(&seed) % 60;
+        while (len < want) {
+            const char *p = parts[tu_rand(&seed) % (sizeof parts / sizeof parts[0])];
+            memcpy(text + len, p, strlen(p));
+            len += strlen(p);
+        }
+        ck_assert_int_eq(wl_split_special(v, text, len, 0, &a), WOOLLY_OK);
+        split_reference(v, text, len, &b);
+        ck_assert_uint_eq(a.n, b.n);
+        memcpy(a_v, a.v, a.n * sizeof *a.v);
+        for (size_t i = 0; i < a.n; i++) {
+            ck_assert_int_eq(a_v[i].token, b_v[i].token);
+            if (a_v[i].token < 0) {
+                ck_assert_uint_eq(a_v[i].off, b_v[i].off);
+                ck_assert_uint_eq(a_v[i].len, b_v[i].len);
+            }
+        }
+        free(a.v);
+    }
+    woolly_vocab_free(plain);
+    woolly_vocab_free(phi3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -534,6 +647,8 @@ int main(void)
     tcase_add_test(tc, spm_leading_space);
     tcase_add_test(tc, spm_byte_fallback);
     tcase_add_test(tc, spm_special_tokens_only_when_asked);
+    tcase_add_test(tc, spm_phi3_tokens_strip_spaces_after);
+    tcase_add_test(tc, special_split_matches_reference);
     tcase_add_test(tc, spm_words_apart_changes_nothing);
     suite_add_tcase(s, tc);
 
