@@ -7,7 +7,9 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "vocab.h"
@@ -637,6 +639,148 @@ START_TEST(special_split_matches_reference)
 }
 END_TEST
 
+/* ---- from GGUF metadata ---------------------------------------------------- */
+
+/* What to write into a test GGUF file; NULL or -1 leaves a key out. */
+struct gguf_vocab {
+    const char *model, *pre;
+    size_t n_tokens, n_scores, n_types, n_merges;
+    const char *const *tokens, *const *merges;
+    const float *scores;
+    const int32_t *types;
+    int64_t bos;
+    int add_bos, bos_as_string, types_as_strings;
+};
+
+static woolly_status load_gguf(const struct gguf_vocab *g, woolly_vocab **v, char *err,
+                               size_t errsize)
+{
+    char dir[] = "/tmp/check_tokenizer.XXXXXX", path[64];
+    woolly_gguf_writer *w;
+    woolly_gguf *gguf;
+    woolly_status st;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/vocab.gguf", dir);
+    ck_assert_int_eq(woolly_gguf_writer_open(path, &w, NULL, 0), WOOLLY_OK);
+    if (g->model)
+        woolly_gguf_writer_set_string(w, "tokenizer.ggml.model", g->model, strlen(g->model));
+    if (g->pre)
+        woolly_gguf_writer_set_string(w, "tokenizer.ggml.pre", g->pre, strlen(g->pre));
+    if (g->tokens)
+        woolly_gguf_writer_set_array_string(w, "tokenizer.ggml.tokens", g->tokens, NULL,
+                                            g->n_tokens);
+    if (g->scores)
+        woolly_gguf_writer_set_array(w, "tokenizer.ggml.scores", WOOLLY_GGUF_FLOAT32, g->scores,
+                                     g->n_scores);
+    if (g->types_as_strings)
+        woolly_gguf_writer_set_array_string(w, "tokenizer.ggml.token_type", g->tokens, NULL,
+                                            g->n_tokens);
+    else if (g->types)
+        woolly_gguf_writer_set_array(w, "tokenizer.ggml.token_type", WOOLLY_GGUF_INT32, g->types,
+                                     g->n_types);
+    if (g->merges)
+        woolly_gguf_writer_set_array_string(w, "tokenizer.ggml.merges", g->merges, NULL,
+                                            g->n_merges);
+    if (g->bos_as_string)
+        woolly_gguf_writer_set_string(w, "tokenizer.ggml.bos_token_id", "1", 1);
+    else if (g->bos >= 0)
+        woolly_gguf_writer_set_uint(w, "tokenizer.ggml.bos_token_id", WOOLLY_GGUF_UINT32,
+                                    (uint64_t)g->bos);
+    if (g->add_bos >= 0)
+        woolly_gguf_writer_set_uint(w, "tokenizer.ggml.add_bos_token", WOOLLY_GGUF_BOOL,
+                                    (uint64_t)g->add_bos);
+    ck_assert_int_eq(woolly_gguf_writer_begin_data(w), WOOLLY_OK);
+    ck_assert_msg(woolly_gguf_writer_close(w, err, errsize) == WOOLLY_OK, "%s", err);
+
+    ck_assert_int_eq(woolly_gguf_open(path, &gguf, err, errsize), WOOLLY_OK);
+    err[0] = '\0';
+    st = woolly_vocab_load(gguf, v, err, errsize);
+    woolly_gguf_free(gguf);
+    unlink(path);
+    rmdir(dir);
+    return st;
+}
+
+/* The SentencePiece test vocabulary, as a GGUF file would hold it. */
+static struct gguf_vocab spm_gguf(void)
+{
+    woolly_vocab_free(spm_vocab(1));    /* fills spm_texts and friends */
+    return (struct gguf_vocab){ "llama", "default", S_N, S_N, S_N, 0, spm_texts, NULL,
+                                spm_scores, spm_types, 1, 1, 0, 0 };
+}
+
+START_TEST(gguf_vocab_loads)
+{
+    struct gguf_vocab g = spm_gguf();
+    char err[WOOLLY_ERRBUF_SIZE];
+    woolly_vocab *v;
+
+    ck_assert_msg(load_gguf(&g, &v, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_int_eq(woolly_vocab_n_tokens(v), S_N);
+    ck_assert_int_eq(woolly_vocab_bos(v), S_BOS);
+    ck_assert_int_eq(woolly_vocab_eos(v), S_EOS);   /* SentencePiece's default */
+    ck_assert_int_eq(woolly_vocab_unk(v), S_UNK);
+    ck_assert(woolly_vocab_is_eog(v, S_EOS));
+    expect_tokens(v, "abc", WOOLLY_TOKENIZE_ADD_SPECIAL, 3, S_BOS, S_SP_A, S_BC);
+    woolly_vocab_free(v);
+
+    g.add_bos = 0;
+    g.bos = 100000;     /* out of range: the default stays, as in llama.cpp */
+    ck_assert_msg(load_gguf(&g, &v, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_int_eq(woolly_vocab_bos(v), S_BOS);
+    expect_tokens(v, "abc", WOOLLY_TOKENIZE_ADD_SPECIAL, 2, S_SP_A, S_BC);
+    woolly_vocab_free(v);
+}
+END_TEST
+
+/* Load G, expect STATUS and an error message that holds WHAT. */
+static void expect_load_error(const struct gguf_vocab *g, woolly_status status, const char *what)
+{
+    char err[WOOLLY_ERRBUF_SIZE];
+    woolly_vocab *v = (woolly_vocab *)&v;
+
+    ck_assert_int_eq(load_gguf(g, &v, err, sizeof err), status);
+    ck_assert_ptr_null(v);
+    ck_assert_msg(strstr(err, what) != NULL, "'%s' does not say '%s'", err, what);
+}
+
+START_TEST(gguf_vocab_errors)
+{
+    static const char *const merges[] = { "a b" };
+    struct gguf_vocab g;
+
+    g = spm_gguf();
+    g.model = "bert";
+    expect_load_error(&g, WOOLLY_ERR_UNSUPPORTED, "'bert'");
+    g.model = NULL;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "tokenizer.ggml.model");
+
+    g = spm_gguf();
+    g.n_scores = S_N - 1;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "tokenizer.ggml.scores");
+    g = spm_gguf();
+    g.types_as_strings = 1;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "tokenizer.ggml.token_type");
+    g = spm_gguf();
+    g.bos_as_string = 1;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "bos_token_id");
+    g = spm_gguf();
+    g.tokens = NULL;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "tokenizer.ggml.tokens");
+
+    g = spm_gguf();
+    g.model = "gpt2";
+    g.scores = NULL;
+    g.bos = 0;
+    expect_load_error(&g, WOOLLY_ERR_FORMAT, "tokenizer.ggml.merges");
+    g.merges = merges;
+    g.n_merges = 1;
+    g.pre = "nonesuch";
+    expect_load_error(&g, WOOLLY_ERR_UNSUPPORTED, "'nonesuch'");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -664,6 +808,11 @@ int main(void)
     tc = tcase_create("detokenize");
     tcase_add_test(tc, pieces);
     tcase_add_test(tc, detokenizer_holds_partial_characters);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("gguf");
+    tcase_add_test(tc, gguf_vocab_loads);
+    tcase_add_test(tc, gguf_vocab_errors);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
