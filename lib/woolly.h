@@ -452,6 +452,71 @@ const char *woolly_session_errmsg(const woolly_session *session);
 
 /* ---- Tokenizer --------------------------------------------------------- */
 
+/* A vocabulary and its tokenizer (SentencePiece or byte-level BPE), built
+ * from a GGUF file's tokenizer.ggml.* metadata.  Tokenizes exactly as
+ * llama.cpp does.  Immutable once loaded: any number of threads may use it
+ * at once. */
+typedef struct woolly_vocab woolly_vocab;
+
+/* Read the vocabulary of GGUF (a model, or a vocab-only file).  The
+ * vocabulary copies what it needs: GGUF may be freed afterwards.
+ * WOOLLY_ERR_UNSUPPORTED for a tokenizer model or pre-tokenizer woolly does
+ * not know (ERRBUF names it), WOOLLY_ERR_FORMAT for inconsistent metadata. */
+woolly_status woolly_vocab_load(const woolly_gguf *gguf, woolly_vocab **out, char *errbuf,
+                                size_t errsize);
+void woolly_vocab_free(woolly_vocab *v);
+
+int32_t woolly_vocab_n_tokens(const woolly_vocab *v);
+/* Special tokens: the id, or -1 when the vocabulary has none. */
+int32_t woolly_vocab_bos(const woolly_vocab *v);
+int32_t woolly_vocab_eos(const woolly_vocab *v);
+int32_t woolly_vocab_unk(const woolly_vocab *v);
+int32_t woolly_vocab_pad(const woolly_vocab *v);
+/* Nonzero when TOKEN ends generation (end of sequence, of turn, ...). */
+int woolly_vocab_is_eog(const woolly_vocab *v, int32_t token);
+/* The text of TOKEN as stored in the vocabulary (NUL-terminated), or NULL
+ * when TOKEN is out of range. */
+const char *woolly_vocab_token_text(const woolly_vocab *v, int32_t token);
+
+/* Flags of woolly_tokenize(). */
+#define WOOLLY_TOKENIZE_ADD_SPECIAL   1u  /* add BOS/EOS as the vocabulary says */
+#define WOOLLY_TOKENIZE_PARSE_SPECIAL 2u  /* recognise control tokens written in the text */
+
+/* Tokenize the LEN bytes at TEXT (any bytes: invalid UTF-8 is replaced by
+ * U+FFFD as llama.cpp does).  Writes at most CAP ids to TOKENS (which may be
+ * NULL when CAP is 0) and sets *N_TOKENS to the number of tokens of the
+ * whole text; WOOLLY_ERR_RANGE when that is more than CAP. */
+woolly_status woolly_tokenize(const woolly_vocab *v, const char *text, size_t len, unsigned flags,
+                              int32_t *tokens, size_t cap, size_t *n_tokens);
+
+/* Flags of woolly_token_to_piece(). */
+#define WOOLLY_PIECE_SPECIAL 1u  /* render control and unknown tokens as their text */
+
+/* The bytes TOKEN stands for: byte tokens as their byte, SentencePiece's
+ * U+2581 as a space, byte-level BPE decoded to the original bytes.  Control
+ * and unknown tokens give no bytes unless FLAGS has WOOLLY_PIECE_SPECIAL.
+ * Not NUL-terminated.  *LEN is the length; WOOLLY_ERR_RANGE when it is more
+ * than CAP, WOOLLY_ERR_INVALID when TOKEN is out of range. */
+woolly_status woolly_token_to_piece(const woolly_vocab *v, int32_t token, unsigned flags, char *buf,
+                                    size_t cap, size_t *len);
+
+/* A streaming detokenizer: turns tokens into text one at a time and hands
+ * out only whole UTF-8 characters, holding back the bytes of a character
+ * that later tokens complete.  Bytes that can never form a valid character
+ * are passed through as they are.  One thread at a time. */
+typedef struct woolly_detokenizer woolly_detokenizer;
+
+woolly_status woolly_detokenizer_new(const woolly_vocab *v, woolly_detokenizer **out);
+/* Add TOKEN; writes the text that is now complete to BUF and its length to
+ * *LEN.  WOOLLY_ERR_RANGE (nothing consumed, *LEN = the size needed) when
+ * CAP is too small; 4 bytes more than the longest piece is always enough. */
+woolly_status woolly_detokenizer_push(woolly_detokenizer *d, int32_t token, char *buf, size_t cap,
+                                      size_t *len);
+/* Hand out what is held back (an incomplete character, as its bytes) and
+ * start afresh. */
+woolly_status woolly_detokenizer_flush(woolly_detokenizer *d, char *buf, size_t cap, size_t *len);
+void woolly_detokenizer_free(woolly_detokenizer *d);
+
 /* ---- Sampling ---------------------------------------------------------- */
 
 /* Picks the next token from logits.  The filters run in llama.cpp's order:
