@@ -334,7 +334,7 @@ int cmd_run(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL, *prompt_arg = NULL, *prompt_file = NULL, *vocab_path = NULL;
-    long threads = 0, ctx = 0, batch = 64, top_k = 40, last_n = 64, seed = 42, v;
+    long threads = 0, ctx = 0, batch = 64, top_k = 40, last_n = 64, seed = 42;
     double temp = 0.8, top_p = 0.95, min_p = 0.05, penalty = 1.0;
     int fast = 0, inter = 0, dry = 0, c, rc = EXIT_RUNTIME;
     struct run r;

@@ -439,6 +439,19 @@ woolly_status woolly_model_load(const char *path, const woolly_model_params *use
         if ((st = bind_all(&ld)))
             goto fail;
     }
+    if (woolly_gguf_find_key(m->gguf, "tokenizer.ggml.model") >= 0) {
+        char verr[WOOLLY_ERRBUF_SIZE];
+        if ((st = woolly_vocab_load(m->gguf, &m->vocab, verr, sizeof verr))) {
+            wl_errbuf(err, errsize, "%s: tokenizer: %s", path, verr);
+            goto fail;
+        }
+        if ((uint32_t)woolly_vocab_n_tokens(m->vocab) > m->hp.n_vocab) {
+            wl_errbuf(err, errsize, "%s: the tokenizer has %d tokens, the embeddings only %u", path,
+                      woolly_vocab_n_tokens(m->vocab), m->hp.n_vocab);
+            st = WOOLLY_ERR_FORMAT;
+            goto fail;
+        }
+    }
     *out = m;
     return WOOLLY_OK;
 fail:
@@ -452,6 +465,7 @@ void woolly_model_free(woolly_model *m)
 {
     if (!m)
         return;
+    woolly_vocab_free(m->vocab);
     woolly_gguf_free(m->gguf);
     free(m->owned);
     wl_free_aligned(m->owned_aligned);
@@ -484,4 +498,9 @@ woolly_status woolly_model_get_info(const woolly_model *m, woolly_model_info *in
     full.n_bytes = m->n_bytes;
     memcpy(info, &full, n);
     return WOOLLY_OK;
+}
+
+const woolly_vocab *woolly_model_vocab(const woolly_model *m)
+{
+    return m ? m->vocab : NULL;
 }

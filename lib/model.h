@@ -53,6 +53,7 @@ struct woolly_model {
     char arch_name[32];
     wl_hparams hp;
     woolly_gguf *gguf;            /* owned; NULL for models built in memory */
+    woolly_vocab *vocab;          /* owned; NULL when the file has none */
     void *owned;                  /* the file's bytes when read without mmap, or NULL */
     void *owned_aligned;          /* synthetic weights (wl_alloc_aligned), or NULL */
     float *f32_store;             /* small vectors converted to f32 at load (norms, biases) */

@@ -1,6 +1,7 @@
 /* synth-vocab.c - the built-in vocabulary of synthetic models: SentencePiece
  * style ("llama"), every piece printable, so that a random model's output
- * can be shown on a terminal. */
+ * can be shown on a terminal.  No byte tokens: a random model would emit
+ * bytes that are no text; characters outside it tokenize to <unk>. */
 #include <config.h>
 
 #include <stdio.h>
@@ -78,7 +79,6 @@ woolly_status wl_synth_vocab(uint32_t n, struct wl_synth_vocab *v)
     static const char sp[] = "\xe2\x96\x81";
     char buf[32];
     uint32_t i = 0, g = 0;
-    int bytes = n >= 3 + 256 + 95;
 
     memset(v, 0, sizeof *v);
     if (n < 3)
@@ -97,11 +97,6 @@ woolly_status wl_synth_vocab(uint32_t n, struct wl_synth_vocab *v)
     v->pieces[2] = dup_str("</s>");
     v->types[2] = 3;
     i = 3;
-    for (int b = 0; bytes && b < 256; b++, i++) {
-        snprintf(buf, sizeof buf, "<0x%02X>", b);
-        v->pieces[i] = dup_str(buf);
-        v->types[i] = 6;
-    }
     for (int c = ' '; c <= '~' && i < n; c++, i++) {
         snprintf(buf, sizeof buf, "%s", c == ' ' ? sp : (char[2]){ (char)c, 0 });
         v->pieces[i] = dup_str(buf);

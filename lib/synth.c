@@ -16,6 +16,7 @@
 #include "model.h"
 #include "threadpool.h"
 #include "synth.h"
+#include "vocab.h"
 #include "types.h"
 
 void woolly_synth_params_init(woolly_synth_params *params, size_t size)
@@ -299,6 +300,50 @@ static void bind(woolly_model *m, int i, uint8_t *data, const woolly_synth_param
     }
 }
 
+/* The vocabulary of a synthetic model: borrowed from P->vocab_path (whose
+ * size then replaces n_vocab), or the built-in one. */
+static woolly_status synth_vocab(woolly_synth_params *p, woolly_vocab **out, char *err, size_t errsize)
+{
+    struct wl_synth_vocab sv;
+    struct wl_vocab_init init;
+    woolly_status st;
+
+    if (p->vocab_path) {
+        woolly_gguf *g;
+        char verr[WOOLLY_ERRBUF_SIZE];
+        if ((st = woolly_gguf_open(p->vocab_path, &g, err, errsize)))
+            return st;
+        st = woolly_vocab_load(g, out, verr, sizeof verr);
+        woolly_gguf_free(g);
+        if (st) {
+            wl_errbuf(err, errsize, "%s: %s", p->vocab_path, verr);
+            return st;
+        }
+        p->n_vocab = (uint32_t)woolly_vocab_n_tokens(*out);
+        return WOOLLY_OK;
+    }
+    if (p->n_vocab < 3) {
+        wl_errbuf(err, errsize, "a synthetic model needs a vocabulary of at least 3 tokens");
+        return WOOLLY_ERR_INVALID;
+    }
+    if ((st = wl_synth_vocab(p->n_vocab, &sv)))
+        return st;
+    wl_vocab_init_defaults(&init);
+    init.type = WL_VOCAB_SPM;
+    init.n_tokens = sv.n;
+    init.texts = (const char *const *)sv.pieces;
+    init.scores = sv.scores;
+    init.types = sv.types;
+    init.ids[WL_SP_UNK] = 0;
+    init.ids[WL_SP_BOS] = 1;
+    init.ids[WL_SP_EOS] = 2;
+    init.add_bos = 1;
+    init.add_eos = 0;
+    st = wl_vocab_build(&init, out, err, errsize);
+    wl_synth_vocab_free(&sv);
+    return st;
+}
+
 woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model **out, char *err,
                                  size_t errsize)
 {
@@ -317,8 +362,13 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     }
     *out = NULL;
     params_from_user(&p, user);
-    if ((st = validate(&p, err, errsize)))
+    woolly_vocab *vocab = NULL;
+    if ((p.vocab_path || p.n_vocab >= 3) && (st = synth_vocab(&p, &vocab, err, errsize)))
         return st;
+    if ((st = validate(&p, err, errsize))) {
+        woolly_vocab_free(vocab);
+        return st;
+    }
     nth = thread_count(&p);
     max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
     m = calloc(1, sizeof *m);
@@ -336,9 +386,11 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
         wl_free_aligned(data);
         free(rows);
         wl_pool_free(pool);
+        woolly_vocab_free(vocab);
         return WOOLLY_ERR_NOMEM;
     }
     m->owned_aligned = data;
+    m->vocab = vocab;
     snprintf(m->arch_name, sizeof m->arch_name, "llama");
     m->arch = WL_ARCH_LLAMA;
     m->hp = (wl_hparams){ .n_vocab = p.n_vocab, .n_ctx_train = p.n_ctx, .n_embd = p.n_embd,

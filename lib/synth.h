@@ -7,7 +7,7 @@
 #include "woolly.h"
 
 /* The built-in vocabulary of a synthetic model of N tokens: <unk>, <s>,
- * </s>, byte tokens when there is room, printable characters, words, and
+ * </s>, printable ASCII characters, words, and
  * letter groups, in GGUF's terms (tokens, scores, token types). */
 struct wl_synth_vocab {
     uint32_t n;

@@ -465,6 +465,9 @@ typedef struct woolly_vocab woolly_vocab;
 woolly_status woolly_vocab_load(const woolly_gguf *gguf, woolly_vocab **out, char *errbuf,
                                 size_t errsize);
 void woolly_vocab_free(woolly_vocab *v);
+/* The vocabulary of a model (loaded with it, or a synthetic model's), or
+ * NULL when the model file has none.  Owned by the model. */
+const woolly_vocab *woolly_model_vocab(const woolly_model *model);
 
 int32_t woolly_vocab_n_tokens(const woolly_vocab *v);
 /* Special tokens: the id, or -1 when the vocabulary has none. */

@@ -133,6 +133,51 @@ START_TEST(case_matches_llama_cpp)
 }
 END_TEST
 
+/* End to end: the prompt, tokenized by woolly, is llama.cpp's prompt, and
+ * greedy generation from it gives llama.cpp's greedy tokens. */
+START_TEST(prompt_and_greedy_generation_match)
+{
+    const ref_case *c = &cases[_i];
+    char path[1024], err[WOOLLY_ERRBUF_SIZE];
+    woolly_model *m;
+    woolly_session *s;
+    woolly_sampler *smp;
+    woolly_sampler_params spp;
+    size_t n_tok, n;
+    int32_t *want = ref_load_tokens(dir, c->name, &n_tok), *got;
+
+    if (is_known_divergent(c->name)) {
+        free(want);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, c->model);
+    ck_assert_msg(woolly_model_load(path, NULL, &m, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_ptr_nonnull(woolly_model_vocab(m));
+    got = malloc((n_tok + 64) * sizeof *got);
+    ck_assert_int_eq(woolly_tokenize(woolly_model_vocab(m), c->prompt, strlen(c->prompt),
+                                     WOOLLY_TOKENIZE_ADD_SPECIAL, got, n_tok + 64, &n), WOOLLY_OK);
+    ck_assert_msg(n == c->n_prompt, "%s: the prompt is %zu tokens, llama.cpp made %u", c->name, n, c->n_prompt);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "%s: prompt token %zu is %d, llama.cpp's %d", c->name, i, got[i], want[i]);
+    ck_assert_msg(woolly_session_new(m, NULL, &s, err, sizeof err) == WOOLLY_OK, "%s", err);
+    woolly_sampler_params_init(&spp, sizeof spp);
+    spp.temperature = 0.0f;
+    ck_assert_int_eq(woolly_sampler_new(&spp, (int32_t)c->n_vocab, &smp), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(s, got, n), WOOLLY_OK);
+    for (size_t i = n; i < n_tok; i++) {
+        int32_t t;
+        woolly_sampler_sample(smp, woolly_session_logits(s, -1), &t);
+        ck_assert_msg(t == want[i], "%s: generated token %zu is %d, llama.cpp's %d", c->name, i - n, t, want[i]);
+        ck_assert_int_eq(woolly_session_eval(s, &t, 1), WOOLLY_OK);
+    }
+    woolly_sampler_free(smp);
+    woolly_session_free(s);
+    woolly_model_free(m);
+    free(got);
+    free(want);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s;
@@ -147,6 +192,7 @@ int main(void)
     tc = tcase_create("manifest");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, case_matches_llama_cpp, 0, (int)n_cases);
+    tcase_add_loop_test(tc, prompt_and_greedy_generation_match, 0, (int)n_cases);
     suite_add_tcase(s, tc);
     int rc = tu_run(s);
     ref_free_manifest(cases, n_cases);
