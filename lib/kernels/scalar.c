@@ -1,6 +1,7 @@
 /* scalar.c - the reference kernels: plain loops, the definition of each entry. */
 #include <config.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -112,24 +113,57 @@ static float bf16_vec_dot(size_t n, const void *w, const void *a)
 /* ---- Quantized weights ----------------------------------------------------
  *
  * Weights of a block type times activations quantized to its vec_dot_type
- * (Q8_0, Q8_1 or Q8_K).  Each block's integer dot product is exact; the
- * block's float scales multiply it once.  With an offset (q - 8 for q4_0,
- * a min for q4_1), sum((q - o) * a) = sum(q*a) - o*sum(a), and the sums of
- * the activations come with Q8_1 (s) and Q8_K (bsums).  Activation quants
- * lie in [-127, 127]. */
+ * (Q8_0, Q8_1 or Q8_K).  Every integer part is exact; what defines these
+ * kernels is the float part, and that follows the order llama.cpp's x86
+ * build computes in (Feb 2025), so that woolly's logits agree with its
+ * bits and not just its values: an ulp of difference here can flip the
+ * int8 rounding of an activation downstream.  Every SIMD level must return
+ * these exact bits (tests/check_quant.c compares them with memcmp).  The
+ * products that llama.cpp fuses are fmaf() here, written out so that no
+ * compiler contraction setting changes them.
+ *
+ * Two shapes occur:
+ *  - "8 lanes": llama.cpp's AVX2 dot products (Q8_0, Q5_0 also through
+ *    llamafile's tinyBLAS, Q4_1, Q5_1, and the K-quants but Q4_K) keep 8
+ *    float accumulators.  Lane l takes the int32 sum of bytes 4l..4l+3 of
+ *    every 32-element chunk (its scale applied, offsets such as q4_0's -8
+ *    inside it), converted to float and fused-multiply-added with the
+ *    block's float scale; at the end lane_hsum adds the lanes as
+ *    hsum_float_8 does.
+ *  - "per block": Q4_0 and Q4_K weights are repacked by llama.cpp on AVX2
+ *    machines (q4_0_8x8, q4_K_8x8), whose kernels keep one accumulator per
+ *    output and fuse each block's whole integer sum into it. */
 
-/* sum of (q[j] - off) * a[j] over 32 elements whose quants are given by
- * nibble pairs and optional fifth bits, as q4_0/q4_1/q5_0/q5_1 store them. */
-static int32_t dot_block32(const uint8_t qs[16], uint32_t qh, int off, const int8_t a[32])
+/* ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): the 256-bit
+ * horizontal sum (high half onto low half, then movehl, then movehdup). */
+static float lane_hsum(const float acc[8])
 {
-    int32_t sum = 0;
+    float s[4];
 
-    for (int j = 0; j < 16; j++) {
-        int lo = (qs[j] & 0xF) | (int)(qh >> j & 1) << 4;
-        int hi = (qs[j] >> 4) | (int)(qh >> (j + 16) & 1) << 4;
-        sum += (lo - off) * a[j] + (hi - off) * a[j + 16];
+    for (int i = 0; i < 4; i++)
+        s[i] = acc[i] + acc[i + 4];
+    return (s[0] + s[2]) + (s[1] + s[3]);
+}
+
+/* Lane sums of one 32-element chunk: p[l] = sum of q[j]*a[j] over j in 4l..4l+3. */
+static void lanes32(const int8_t q[32], const int8_t a[32], int32_t p[8])
+{
+    for (int l = 0; l < 8; l++) {
+        p[l] = 0;
+        for (int j = 4 * l; j < 4 * l + 4; j++)
+            p[l] += q[j] * a[j];
     }
-    return sum;
+}
+
+/* The 32 quant values of a q4/q5 block, offset removed: element j < 16 is
+ * the low nibble of qs[j], element j + 16 its high nibble; bit j of qh is
+ * the fifth bit of element j. */
+static void unpack32(const uint8_t qs[16], uint32_t qh, int off, int8_t q[32])
+{
+    for (int j = 0; j < 16; j++) {
+        q[j] = (int8_t)(((qs[j] & 0xF) | (int)(qh >> j & 1) << 4) - off);
+        q[j + 16] = (int8_t)(((qs[j] >> 4) | (int)(qh >> (j + 16) & 1) << 4) - off);
+    }
 }
 
 static uint32_t qh32(const uint8_t qh[4])
@@ -137,52 +171,99 @@ static uint32_t qh32(const uint8_t qh[4])
     return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
 }
 
+static int32_t sum8(const int32_t p[8])
+{
+    int32_t s = 0;
+
+    for (int l = 0; l < 8; l++)
+        s += p[l];
+    return s;
+}
+
+/* 8 lanes: acc[l] = fma(float(p[l]), d, acc[l]). */
+static void lanes_fma(float acc[8], const int32_t p[8], float d)
+{
+    for (int l = 0; l < 8; l++)
+        acc[l] = fmaf((float)p[l], d, acc[l]);
+}
+
+/* Per block (repacked q4_0_8x8): s = fma(float(block sum), dw*da, s). */
 float wl_q4_0_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q4_0 *x = w;
     const wl_block_q8_0 *a = act;
     float sum = 0.0f;
+    int8_t q[32];
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK; i++)
-        sum += (float)dot_block32(x[i].qs, 0, 8, a[i].qs) * (wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d));
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        unpack32(x[i].qs, 0, 8, q);
+        lanes32(q, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d), sum);
+    }
     return sum;
 }
 
+/* 8 lanes of dw*da * sum(q*a); the mins in one float: m*s + summs. */
+static float dot_1(size_t nb, const uint8_t *base, size_t stride, int has_qh, const wl_block_q8_1 *a)
+{
+    float acc[8] = { 0 }, summs = 0.0f;
+    int8_t q[32];
+    int32_t p[8];
+
+    for (size_t i = 0; i < nb; i++, base += stride) {
+        uint16_t d, m;
+        uint8_t qh[4] = { 0 };
+        memcpy(&d, base, 2);
+        memcpy(&m, base + 2, 2);
+        if (has_qh)
+            memcpy(qh, base + 4, 4);
+        summs = fmaf(wl_f16_to_f32(m), wl_f16_to_f32(a[i].s), summs);
+        unpack32(base + 4 + (has_qh ? 4 : 0), qh32(qh), 0, q);
+        lanes32(q, a[i].qs, p);
+        lanes_fma(acc, p, wl_f16_to_f32(d) * wl_f16_to_f32(a[i].d));
+    }
+    return lane_hsum(acc) + summs;
+}
+
+/* Per block (ggml's AMX/VNNI kernel): s = fma(float(block sum), dw*da, s),
+ * then s = fma(m, s_a, s). */
 float wl_q4_1_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q4_1 *x = w;
     const wl_block_q8_1 *a = act;
     float sum = 0.0f;
+    int8_t q[32];
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK; i++)
-        sum += (float)dot_block32(x[i].qs, 0, 0, a[i].qs) * (wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d)) +
-               wl_f16_to_f32(x[i].m) * wl_f16_to_f32(a[i].s);
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        unpack32(x[i].qs, 0, 0, q);
+        lanes32(q, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d), sum);
+        sum = fmaf(wl_f16_to_f32(x[i].m), wl_f16_to_f32(a[i].s), sum);
+    }
     return sum;
+}
+
+float wl_q5_1_vec_dot_scalar(size_t n, const void *w, const void *act)
+{
+    return dot_1(n / WL_QK, w, sizeof(wl_block_q5_1), 1, act);
 }
 
 float wl_q5_0_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q5_0 *x = w;
     const wl_block_q8_0 *a = act;
-    float sum = 0.0f;
+    float acc[8] = { 0 };
+    int8_t q[32];
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK; i++)
-        sum += (float)dot_block32(x[i].qs, qh32(x[i].qh), 16, a[i].qs) *
-               (wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d));
-    return sum;
-}
-
-float wl_q5_1_vec_dot_scalar(size_t n, const void *w, const void *act)
-{
-    const wl_block_q5_1 *x = w;
-    const wl_block_q8_1 *a = act;
-    float sum = 0.0f;
-
-    for (size_t i = 0; i < n / WL_QK; i++)
-        sum += (float)dot_block32(x[i].qs, qh32(x[i].qh), 0, a[i].qs) *
-                   (wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d)) +
-               wl_f16_to_f32(x[i].m) * wl_f16_to_f32(a[i].s);
-    return sum;
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        unpack32(x[i].qs, qh32(x[i].qh), 16, q);
+        lanes32(q, a[i].qs, p);
+        lanes_fma(acc, p, wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d));
+    }
+    return lane_hsum(acc);
 }
 
 float wl_q8_0_vec_dot_scalar(size_t n, const void *w, const void *act)
@@ -190,140 +271,168 @@ float wl_q8_0_vec_dot_scalar(size_t n, const void *w, const void *act)
     const wl_block_q8_0 *x = w;
     const wl_block_q8_0 *a = act;
     float sum = 0.0f;
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK; i++)
-        sum += (float)wl_dot_i8_scalar(WL_QK, x[i].qs, a[i].qs) * (wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d));
+    for (size_t i = 0; i < n / WL_QK; i++) {
+        lanes32(x[i].qs, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * wl_f16_to_f32(a[i].d), sum);
+    }
     return sum;
 }
 
-/* sum over the 16 groups of 16 of sc[g] * bsums[g]: the offset and min terms. */
-static int32_t bsum_dot(const int16_t bsums[16], const int sc[16])
+/* K-quants.  q[256] holds a super-block's quant values (offsets removed
+ * where the kernel removes them), sc16[g] the integer scale of group g of
+ * 16: lane l of chunk c is scaled by group 2c + (l >= 4). */
+static void k_lanes16(const int8_t q[256], const int sc16[16], const int8_t *a, int32_t p[8])
 {
-    int32_t sum = 0;
+    int32_t c8[8];
 
-    for (int g = 0; g < 16; g++)
-        sum += bsums[g] * sc[g];
-    return sum;
+    for (int l = 0; l < 8; l++)
+        p[l] = 0;
+    for (int c = 0; c < 8; c++) {
+        lanes32(q + 32 * c, a + 32 * c, c8);
+        for (int l = 0; l < 8; l++)
+            p[l] += sc16[2 * c + (l >= 4)] * c8[l];
+    }
 }
 
-/* q2_k: sum(x*a) = d*da * sum_g sc[g] * sum(q*a) - dmin*da * sum_g m[g] * bsums[g]. */
+/* Element 128h + 32s + l of q2_k/q3_k: bits 2s..2s+1 of qs[32h + l]. */
+static int q2bits(const uint8_t qs[64], int e)
+{
+    return qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32)) & 3;
+}
+
+/* q2_k: per super-block, first the mins (dmin negated, lanes of group
+ * pairs of bsums), then the scales, into the same 8 lanes. */
 float wl_q2_k_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q2_k *x = w;
     const wl_block_q8_k *a = act;
-    float sum = 0.0f;
+    float acc[8] = { 0 };
+    int8_t q[WL_QK_K];
+    int sc[16];
+    int32_t p[8];
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
-        int32_t isum = 0;
-        int mins[16];
-        for (int e = 0; e < WL_QK_K; e += 16) {
-            int h = e / 128, s = e % 128 / 32, l0 = e % 32, dot = 0;
-            for (int l = l0; l < l0 + 16; l++)
-                dot += (x[i].qs[32 * h + l] >> (2 * s) & 3) * a[i].qs[e + l - l0];
-            isum += (x[i].scales[e / 16] & 0xF) * dot;
-            mins[e / 16] = x[i].scales[e / 16] >> 4;
-        }
-        sum += a[i].d * wl_f16_to_f32(x[i].d) * (float)isum -
-               a[i].d * wl_f16_to_f32(x[i].dmin) * (float)bsum_dot(a[i].bsums, mins);
+        float d = a[i].d * wl_f16_to_f32(x[i].d), dmin = -a[i].d * wl_f16_to_f32(x[i].dmin);
+        for (int l = 0; l < 8; l++)
+            p[l] = (x[i].scales[2 * l] >> 4) * a[i].bsums[2 * l] + (x[i].scales[2 * l + 1] >> 4) * a[i].bsums[2 * l + 1];
+        lanes_fma(acc, p, dmin);
+        for (int e = 0; e < WL_QK_K; e++)
+            q[e] = (int8_t)q2bits(x[i].qs, e);
+        for (int g = 0; g < 16; g++)
+            sc[g] = x[i].scales[g] & 0xF;
+        k_lanes16(q, sc, a[i].qs, p);
+        lanes_fma(acc, p, d);
     }
-    return sum;
+    return lane_hsum(acc);
 }
 
-/* q3_k: quants 0..7 stored, value q - 4; the -4 goes through bsums. */
+/* q3_k: values q - 4 (the third bit from hmask), 6-bit signed scales. */
 float wl_q3_k_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q3_k *x = w;
     const wl_block_q8_k *a = act;
-    float sum = 0.0f;
+    float acc[8] = { 0 };
+    int8_t q[WL_QK_K], sc8[16];
+    int sc[16];
+    int32_t p[8];
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
-        int8_t sc8[16];
-        int sc[16];
-        int32_t isum = 0;
         wl_q3_k_scales(x[i].scales, sc8);
-        for (int e = 0; e < WL_QK_K; e += 16) {
-            int h = e / 128, s = e % 128 / 32, l0 = e % 32, dot = 0;
-            for (int l = l0; l < l0 + 16; l++) {
-                int q = (x[i].qs[32 * h + l] >> (2 * s) & 3) | (x[i].hmask[l] >> (e / 32) & 1) << 2;
-                dot += q * a[i].qs[e + l - l0];
-            }
-            sc[e / 16] = sc8[e / 16];
-            isum += sc8[e / 16] * dot;
-        }
-        isum -= 4 * bsum_dot(a[i].bsums, sc);
-        sum += wl_f16_to_f32(x[i].d) * a[i].d * (float)isum;
+        for (int g = 0; g < 16; g++)
+            sc[g] = sc8[g];
+        for (int e = 0; e < WL_QK_K; e++)
+            q[e] = (int8_t)((q2bits(x[i].qs, e) | (x[i].hmask[e % 32] >> (e / 32) & 1) << 2) - 4);
+        k_lanes16(q, sc, a[i].qs, p);
+        lanes_fma(acc, p, a[i].d * wl_f16_to_f32(x[i].d));
     }
-    return sum;
+    return lane_hsum(acc);
 }
 
-/* q4_k and q5_k: 8 sub-blocks of 32 with 6-bit scales and mins. */
-static float dot_k_affine(uint16_t dh, uint16_t dminh, const uint8_t packed[12], const uint8_t qs[128],
-                          const uint8_t *qh, const wl_block_q8_k *a)
+/* q4_k and q5_k: 8 sub-blocks of 32 with 6-bit scales and mins.  Fills
+ * the quants, the scales per group of 16 and the block's min sum
+ * sum_j mn[j] * (bsums[2j] + bsums[2j+1]). */
+static int32_t k_affine_unpack(const uint8_t packed[12], const uint8_t qs[128], const uint8_t *qh,
+                               const wl_block_q8_k *a, int8_t q[256], int sc16[16])
 {
     uint8_t sc[8], mn[8];
-    int mins[16];
-    int32_t isum = 0;
+    int32_t mins = 0;
 
     wl_q4_k_scales(packed, sc, mn);
     for (int j = 0; j < 8; j++) {
-        int32_t dot = 0;
         for (int l = 0; l < 32; l++) {
-            int q = qs[32 * (j / 2) + l] >> (4 * (j % 2)) & 0xF;
+            int v = qs[32 * (j / 2) + l] >> (4 * (j % 2)) & 0xF;
             if (qh)
-                q |= (qh[l] >> j & 1) << 4;
-            dot += q * a->qs[32 * j + l];
+                v |= (qh[l] >> j & 1) << 4;
+            q[32 * j + l] = (int8_t)v;
         }
-        isum += sc[j] * dot;
-        mins[2 * j] = mins[2 * j + 1] = mn[j];
+        sc16[2 * j] = sc16[2 * j + 1] = sc[j];
+        mins += mn[j] * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
     }
-    return a->d * wl_f16_to_f32(dh) * (float)isum -
-           a->d * wl_f16_to_f32(dminh) * (float)bsum_dot(a->bsums, mins);
+    return mins;
 }
 
+/* Per block (repacked q4_K_8x8): two accumulators, scales and mins, each
+ * fused with its block's whole integer sum; their difference at the end. */
 float wl_q4_k_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q4_k *x = w;
     const wl_block_q8_k *a = act;
     float sum = 0.0f;
+    int8_t q[WL_QK_K];
+    int sc[16];
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK_K; i++)
-        sum += dot_k_affine(x[i].d, x[i].dmin, x[i].scales, x[i].qs, NULL, &a[i]);
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        int32_t mins = k_affine_unpack(x[i].scales, x[i].qs, NULL, &a[i], q, sc);
+        k_lanes16(q, sc, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * a[i].d, sum);
+        sum = fmaf((float)mins, -(wl_f16_to_f32(x[i].dmin) * a[i].d), sum);
+    }
     return sum;
 }
 
+/* q5_k: 8 lanes for the scales; the mins in one float, fused with -dmin. */
 float wl_q5_k_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q5_k *x = w;
     const wl_block_q8_k *a = act;
     float sum = 0.0f;
+    int8_t q[WL_QK_K];
+    int sc[16];
+    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK_K; i++)
-        sum += dot_k_affine(x[i].d, x[i].dmin, x[i].scales, x[i].qs, x[i].qh, &a[i]);
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        int32_t mins = k_affine_unpack(x[i].scales, x[i].qs, x[i].qh, &a[i], q, sc);
+        k_lanes16(q, sc, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * a[i].d, sum);
+        sum = fmaf((float)mins, -(wl_f16_to_f32(x[i].dmin) * a[i].d), sum);
+    }
     return sum;
 }
 
-/* q6_k: quants 0..63 stored, value q - 32; the -32 goes through bsums. */
+/* q6_k: values q - 32, 8-bit signed scales per 16. */
 float wl_q6_k_vec_dot_scalar(size_t n, const void *w, const void *act)
 {
     const wl_block_q6_k *x = w;
     const wl_block_q8_k *a = act;
     float sum = 0.0f;
+    int8_t q[WL_QK_K];
+    int sc[16];
+    int32_t p[8];
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
-        int sc[16];
-        int32_t isum = 0;
-        for (int e = 0; e < WL_QK_K; e += 16) {
-            int h = e / 128, s = e % 128 / 32, l0 = e % 32, dot = 0;
-            for (int l = l0; l < l0 + 16; l++) {
-                int lo = x[i].ql[64 * h + 32 * (s & 1) + l] >> (4 * (s >> 1)) & 0xF;
-                int hi = x[i].qh[32 * h + l] >> (2 * s) & 3;
-                dot += (lo | hi << 4) * a[i].qs[e + l - l0];
-            }
-            sc[e / 16] = x[i].scales[e / 16];
-            isum += sc[e / 16] * dot;
+        for (int e = 0; e < WL_QK_K; e++) {
+            int h = e / 128, s = e % 128 / 32, l = e % 32;
+            int lo = x[i].ql[64 * h + 32 * (s & 1) + l] >> (4 * (s >> 1)) & 0xF;
+            int hi = x[i].qh[32 * h + l] >> (2 * s) & 3;
+            q[e] = (int8_t)((lo | hi << 4) - 32);
         }
-        isum -= 32 * bsum_dot(a[i].bsums, sc);
-        sum += wl_f16_to_f32(x[i].d) * a[i].d * (float)isum;
+        for (int g = 0; g < 16; g++)
+            sc[g] = x[i].scales[g];
+        k_lanes16(q, sc, a[i].qs, p);
+        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * a[i].d, sum);
     }
     return sum;
 }

@@ -10,10 +10,10 @@
  * WL_X86_VNNI set, vpdpbusd does it in one instruction with no
  * intermediate rounding at all.
  *
- * Every kernel reads each weight block once, computes that block's integer
- * dot product exactly (offsets and mins go through Q8_1's s or Q8_K's
- * bsums), and multiplies it by the block's float scales once; only the
- * float sum of the blocks rounds differently from the scalar reference.
+ * Every kernel reads each weight block once and computes its integer dot
+ * products exactly; the float part (scales, mins, accumulation) follows
+ * scalar.c's order operation for operation, so that every level returns
+ * the scalar reference's bits (see scalar.c for that order: llama.cpp's).
  */
 #ifndef WOOLLY_X86_QUANT_H
 #define WOOLLY_X86_QUANT_H
@@ -134,40 +134,84 @@ static inline __m256i xq_bsum_dot(const int16_t bsums[16], __m256i c)
     return _mm256_madd_epi16(xq_load(bsums), c);
 }
 
+/* ---- the float part -------------------------------------------------------
+ *
+ * scalar.c defines the order (llama.cpp's); these return the same bits.
+ * "8 lanes": lane l of an int32 vector holds bytes 4l..4l+3 of each chunk,
+ * as xq_dot_us leaves them, and acc = fma(d, float(lane), acc).  "Per
+ * block": one float, s = fma(float(block sum), d, s), block after block. */
+
+/* The 8 lane sums of 8 vectors, as one vector: lane j = sum of P[j]'s lanes. */
+static inline __m256i xq_sums8(const __m256i p[8])
+{
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* s = fma(f[j], d[j], s) for j = 0..7, in order. */
+static inline float xq_chain8(float s, __m256 f, const float d[8])
+{
+    float fv[8];
+
+    _mm256_storeu_ps(fv, f);
+    for (int j = 0; j < 8; j++)
+        s = fmaf(fv[j], d[j], s);
+    return s;
+}
+
 /* ---- 32-element blocks ---------------------------------------------------- */
 
-/* acc + (weight d * activation d) * the block's integer dot P. */
+/* acc + (weight d * activation d) * P, lane by lane. */
 static inline __m256 xq_block_acc(__m256 acc, __m256i p, uint16_t dw, uint16_t da)
 {
     return _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(dw) * xq_f16(da)), _mm256_cvtepi32_ps(p), acc);
 }
 
+/* Q8_0 and Q4_0, per block: 8 blocks' integer dots at a time (GET(i)
+ * gives block i's lane sums), then their chain of fmas. */
+#define XQ_PER_BLOCK_32(X, A, NB, GET, SUM)                                     \
+    do {                                                                        \
+        size_t i_ = 0;                                                          \
+        for (; i_ + 8 <= (NB); i_ += 8) {                                       \
+            __m256i p_[8];                                                      \
+            float d_[8];                                                        \
+            for (int j_ = 0; j_ < 8; j_++) {                                    \
+                size_t i = i_ + (size_t)j_;                                     \
+                p_[j_] = GET;                                                   \
+                d_[j_] = xq_f16((X)[i].d) * xq_f16((A)[i].d);                   \
+            }                                                                   \
+            (SUM) = xq_chain8((SUM), _mm256_cvtepi32_ps(xq_sums8(p_)), d_);     \
+        }                                                                       \
+        for (; i_ < (NB); i_++) {                                               \
+            size_t i = i_;                                                      \
+            __m256i p_ = GET;                                                   \
+            (SUM) = fmaf((float)xq_hsum_epi32(p_), xq_f16((X)[i].d) * xq_f16((A)[i].d), (SUM)); \
+        }                                                                       \
+    } while (0)
+
 static float q8_0_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q8_0 *x = w, *a = act;
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
 
-    for (size_t i = 0; i < n / WL_QK; i++) {
-        __m256i p = xq_dot_ss(xq_load(x[i].qs), xq_load(a[i].qs));
-        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
-    }
-    return xq_hsum_ps(acc);
+    XQ_PER_BLOCK_32(x, a, n / WL_QK, xq_dot_ss(xq_load(x[i].qs), xq_load(a[i].qs)), sum);
+    return sum;
 }
 
 static float q4_0_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q4_0 *x = w;
     const wl_block_q8_0 *a = act;
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
 
-    for (size_t i = 0; i < n / WL_QK; i++) {
-        __m256i q = _mm256_sub_epi8(xq_nibbles32(x[i].qs), _mm256_set1_epi8(8));
-        __m256i p = xq_dot_ss(q, xq_load(a[i].qs));
-        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
-    }
-    return xq_hsum_ps(acc);
+    XQ_PER_BLOCK_32(x, a, n / WL_QK,
+                    xq_dot_ss(_mm256_sub_epi8(xq_nibbles32(x[i].qs), _mm256_set1_epi8(8)), xq_load(a[i].qs)),
+                    sum);
+    return sum;
 }
 
+/* 8 lanes. */
 static float q5_0_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q5_0 *x = w;
@@ -182,22 +226,35 @@ static float q5_0_vec_dot(size_t n, const void *w, const void *act)
     return xq_hsum_ps(acc);
 }
 
-/* The "_1" types: d*da*sum(q*a) + m*s, s = da*sum(a) from the Q8_1 block. */
+/* q4_1 per block: s = fma(sum, d*da, s), then s = fma(m, s_a, s). */
 static float q4_1_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q4_1 *x = w;
     const wl_block_q8_1 *a = act;
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0.0f;
+    const size_t nb = n / WL_QK;
+    float sum = 0.0f;
+    size_t i = 0;
 
-    for (size_t i = 0; i < n / WL_QK; i++) {
-        __m256i p = xq_dot_us(xq_nibbles32(x[i].qs), xq_load(a[i].qs));
-        acc = xq_block_acc(acc, p, x[i].d, a[i].d);
-        summs += xq_f16(x[i].m) * xq_f16(a[i].s);
+    for (; i + 8 <= nb; i += 8) {
+        __m256i p[8];
+        float fv[8];
+        for (int j = 0; j < 8; j++)
+            p[j] = xq_dot_us(xq_nibbles32(x[i + j].qs), xq_load(a[i + j].qs));
+        _mm256_storeu_ps(fv, _mm256_cvtepi32_ps(xq_sums8(p)));
+        for (int j = 0; j < 8; j++) {
+            sum = fmaf(fv[j], xq_f16(x[i + j].d) * xq_f16(a[i + j].d), sum);
+            sum = fmaf(xq_f16(x[i + j].m), xq_f16(a[i + j].s), sum);
+        }
     }
-    return xq_hsum_ps(acc) + summs;
+    for (; i < nb; i++) {
+        __m256i p = xq_dot_us(xq_nibbles32(x[i].qs), xq_load(a[i].qs));
+        sum = fmaf((float)xq_hsum_epi32(p), xq_f16(x[i].d) * xq_f16(a[i].d), sum);
+        sum = fmaf(xq_f16(x[i].m), xq_f16(a[i].s), sum);
+    }
+    return sum;
 }
 
+/* q5_1: 8 lanes, the mins in one float: summs = fma(m, s_a, summs). */
 static float q5_1_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q5_1 *x = w;
@@ -208,20 +265,21 @@ static float q5_1_vec_dot(size_t n, const void *w, const void *act)
     for (size_t i = 0; i < n / WL_QK; i++) {
         __m256i q = _mm256_or_si256(xq_nibbles32(x[i].qs), xq_fifth_bits(x[i].qh));
         __m256i p = xq_dot_us(q, xq_load(a[i].qs));
+        summs = fmaf(xq_f16(x[i].m), xq_f16(a[i].s), summs);
         acc = xq_block_acc(acc, p, x[i].d, a[i].d);
-        summs += xq_f16(x[i].m) * xq_f16(a[i].s);
     }
     return xq_hsum_ps(acc) + summs;
 }
 
 /* ---- K-quants -------------------------------------------------------------- */
 
-/* q4_k and q5_k: chunk c holds sub-blocks 2c (low nibbles) and 2c+1 (high). */
+/* q4_k and q5_k, per block: chunk c holds sub-blocks 2c (low nibbles) and
+ * 2c+1 (high); s = fma(sum, d*da, s), then s = fma(mins, -(dmin*da), s). */
 static inline float k_affine_dot(size_t nb, const uint8_t *base, size_t stride, size_t off_scales,
                                  size_t off_qs, long off_qh, const wl_block_q8_k *a)
 {
-    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
     const __m256i low4 = _mm256_set1_epi8(0x0F);
+    float sum = 0.0f;
 
     for (size_t i = 0; i < nb; i++, base += stride) {
         uint16_t dh, dminh;
@@ -246,11 +304,11 @@ static inline float k_affine_dot(size_t nb, const uint8_t *base, size_t stride, 
         /* Each min covers two groups of 16. */
         __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
         __m256i m16 = _mm256_setr_m128i(_mm_unpacklo_epi16(m8, m8), _mm_unpackhi_epi16(m8, m8));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(dh)), _mm256_cvtepi32_ps(isum), acc);
-        acc_m = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(dminh)),
-                                _mm256_cvtepi32_ps(xq_bsum_dot(a[i].bsums, m16)), acc_m);
+        int32_t mins = xq_hsum_epi32(xq_bsum_dot(a[i].bsums, m16));
+        sum = fmaf((float)xq_hsum_epi32(isum), xq_f16(dh) * a[i].d, sum);
+        sum = fmaf((float)mins, -(xq_f16(dminh) * a[i].d), sum);
     }
-    return xq_hsum_ps(acc) - xq_hsum_ps(acc_m);
+    return sum;
 }
 
 static float q4_k_vec_dot(size_t n, const void *w, const void *act)
@@ -265,14 +323,15 @@ static float q5_k_vec_dot(size_t n, const void *w, const void *act)
                         offsetof(wl_block_q5_k, qs), (long)offsetof(wl_block_q5_k, qh), act);
 }
 
-/* q6_k: element 128h + 32s + l; low nibble from ql (s odd: second 32 bytes;
- * s >= 2: high nibble), bits 2s..2s+1 of qh[32h + l] on top; value q - 32. */
+/* q6_k, per block: element 128h + 32s + l; low nibble from ql (s odd:
+ * second 32 bytes; s >= 2: high nibble), bits 2s..2s+1 of qh[32h + l] on
+ * top; value q - 32. */
 static float q6_k_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q6_k *x = w;
     const wl_block_q8_k *a = act;
     const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
         const int8_t *sc = x[i].scales;
@@ -294,23 +353,28 @@ static float q6_k_vec_dot(size_t n, const void *w, const void *act)
         /* The -32 of every quant: 32 * sum_g sc[g] * bsums[g]. */
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
         isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a[i].bsums, sc16), 5));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * a[i].d), _mm256_cvtepi32_ps(isum), acc);
+        sum = fmaf((float)xq_hsum_epi32(isum), xq_f16(x[i].d) * a[i].d, sum);
     }
-    return xq_hsum_ps(acc);
+    return sum;
 }
 
-/* q2_k: element 128h + 32s + l is bits 2s of qs[32h + l]; 4-bit scale and
- * min per 16 (low and high nibble of scales[]). */
+/* q2_k, 8 lanes: element 128h + 32s + l is bits 2s of qs[32h + l]; 4-bit
+ * scale and min per 16 (low and high nibble of scales[]).  The mins go
+ * into the lanes first (lane l: groups 2l and 2l+1), then the scales. */
 static float q2_k_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q2_k *x = w;
     const wl_block_q8_k *a = act;
     const __m256i three = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+    __m256 acc = _mm256_setzero_ps();
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
         const uint8_t *sc = x[i].scales;
         __m256i isum = _mm256_setzero_si256();
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(-a[i].d * xq_f16(x[i].dmin)),
+                              _mm256_cvtepi32_ps(xq_bsum_dot(a[i].bsums, mins)), acc);
         for (int h = 0; h < 2; h++) {
             __m256i q = xq_load(x[i].qs + 32 * h);
             for (int s = 0; s < 4; s++) {
@@ -320,22 +384,19 @@ static float q2_k_vec_dot(size_t n, const void *w, const void *act)
                                                                       sc[8 * h + 2 * s + 1] & 0xF)));
             }
         }
-        __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
-        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(x[i].d)), _mm256_cvtepi32_ps(isum), acc);
-        acc_m = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(x[i].dmin)),
-                                _mm256_cvtepi32_ps(xq_bsum_dot(a[i].bsums, mins)), acc_m);
     }
-    return xq_hsum_ps(acc) - xq_hsum_ps(acc_m);
+    return xq_hsum_ps(acc);
 }
 
-/* q3_k: 2 low bits as q2_k, the third from bit 4h + s of hmask[l]; value
- * q - 4 with 6-bit signed scales. */
+/* q3_k, 8 lanes: 2 low bits as q2_k, the third from bit 4h + s of
+ * hmask[l]; value q - 4 (signed, so that each lane holds its own offset)
+ * with 6-bit signed scales. */
 static float q3_k_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q3_k *x = w;
     const wl_block_q8_k *a = act;
-    const __m256i three = _mm256_set1_epi8(3);
+    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
     __m256 acc = _mm256_setzero_ps();
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
@@ -345,15 +406,15 @@ static float q3_k_vec_dot(size_t n, const void *w, const void *act)
         for (int h = 0; h < 2; h++) {
             __m256i q = xq_load(x[i].qs + 32 * h);
             for (int s = 0; s < 4; s++) {
-                __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), three),
-                                            xq_bit_to(hm, 1 << (4 * h + s), 4));
-                isum = _mm256_add_epi32(isum, xq_dot_scaled(u, xq_load(a[i].qs + 128 * h + 32 * s),
+                __m256i v = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * s), three),
+                                                            xq_bit_to(hm, 1 << (4 * h + s), 4)),
+                                            four);
+                __m256i av = xq_load(a[i].qs + 128 * h + 32 * s);
+                isum = _mm256_add_epi32(isum, xq_dot_scaled(_mm256_abs_epi8(v), _mm256_sign_epi8(av, v),
                                                             xq_scales(sc[8 * h + 2 * s], sc[8 * h + 2 * s + 1])));
             }
         }
-        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a[i].bsums, sc16), 2));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(xq_f16(x[i].d) * a[i].d), _mm256_cvtepi32_ps(isum), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[i].d * xq_f16(x[i].d)), _mm256_cvtepi32_ps(isum), acc);
     }
     return xq_hsum_ps(acc);
 }
