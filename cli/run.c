@@ -176,12 +176,38 @@ static int generate(struct run *r, const int32_t *prompt, size_t n_prompt)
     return EXIT_OK;
 }
 
+/* Length of the valid UTF-8 character at S (N bytes left), or 0. */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+
+    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2) || (len == 4 && s[0] > 0xf4))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* A JSON string; bytes that are not UTF-8 become U+FFFD, so the output is
+ * always valid JSON. */
 static void print_json_string(const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
+
     putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_char(u + i, n - i);
+        unsigned char c = u[i];
+        if (len == 0) {
+            printf("\\ufffd");
+            i++;
+            continue;
+        }
+        if (len > 1)
+            fwrite(u + i, 1, len, stdout);
+        else if (c == '"' || c == '\\')
             printf("\\%c", c);
         else if (c == '\n')
             printf("\\n");
@@ -189,10 +215,11 @@ static void print_json_string(const char *s, size_t n)
             printf("\\t");
         else if (c == '\r')
             printf("\\r");
-        else if (c < 0x20)
+        else if (c < 0x20 || c == 0x7f)
             printf("\\u%04x", c);
         else
             putchar(c);
+        i += len;
     }
     putchar('"');
 }
