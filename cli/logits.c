@@ -113,17 +113,30 @@ int cmd_logits(int argc, char **argv)
         return cli_usage_error("logits", "no output file: give -o OUT.f32");
     if (tokens_arg && parse_tokens(tokens_arg, &tok, &n_tok))
         return cli_usage_error("logits", "--tokens wants non-negative integers, not '%s'", tokens_arg);
-    if (prompt) {
-        free(tok);
-        return cli_usage_error("logits", "-p needs the tokenizer, which this build lacks; use --tokens");
-    }
-
     woolly_model_params mp;
     woolly_model_params_init(&mp, sizeof mp);
     mp.n_threads = (int)threads;
     if (woolly_model_load(model_path, &mp, &model, err, sizeof err) != WOOLLY_OK) {
         cli_error("logits", "%s", err);
         goto done;
+    }
+    if (prompt) {
+        const woolly_vocab *v = woolly_model_vocab(model);
+        size_t need = 0;
+        if (!v) {
+            cli_error("logits", "%s has no vocabulary to tokenize -p with; use --tokens", model_path);
+            goto done;
+        }
+        woolly_tokenize(v, prompt, strlen(prompt), WOOLLY_TOKENIZE_ADD_SPECIAL, NULL, 0, &need);
+        tok = malloc((need ? need : 1) * sizeof *tok);
+        if (!tok || woolly_tokenize(v, prompt, strlen(prompt), WOOLLY_TOKENIZE_ADD_SPECIAL, tok, need, &n_tok)) {
+            cli_error("logits", "cannot tokenize the prompt");
+            goto done;
+        }
+        if (n_tok == 0) {
+            cli_error("logits", "the prompt makes no tokens");
+            goto done;
+        }
     }
     woolly_session_params sp;
     woolly_session_params_init(&sp, sizeof sp);
