@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -784,6 +785,51 @@ START_TEST(gguf_vocab_errors)
 }
 END_TEST
 
+/* One vocabulary, several threads tokenizing at once. */
+struct thread_job {
+    const woolly_vocab *v;
+    const char *text;
+    const int32_t *want;
+    size_t n_want;
+    int ok;
+};
+
+static void *tokenize_often(void *arg)
+{
+    struct thread_job *job = arg;
+    int32_t ids[256];
+    size_t n;
+
+    job->ok = 1;
+    for (int i = 0; i < 300 && job->ok; i++)
+        job->ok = woolly_tokenize(job->v, job->text, strlen(job->text), 0, ids, 256, &n) ==
+                      WOOLLY_OK && n == job->n_want &&
+                  memcmp(ids, job->want, n * sizeof *ids) == 0;
+    return NULL;
+}
+
+START_TEST(threads_share_a_vocabulary)
+{
+    const char *text = "the  theme\tof 1234 <user> the end\n\xc3\xa9t\xc3\xa9 ";
+    woolly_vocab *v = bpe_vocab("llama-bpe");
+    struct thread_job jobs[4];
+    pthread_t threads[4];
+    int32_t want[256];
+    size_t n_want;
+
+    ck_assert_int_eq(woolly_tokenize(v, text, strlen(text), 0, want, 256, &n_want), WOOLLY_OK);
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (struct thread_job){ v, text, want, n_want, 0 };
+        ck_assert_int_eq(pthread_create(&threads[t], NULL, tokenize_often, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(pthread_join(threads[t], NULL), 0);
+        ck_assert_msg(jobs[t].ok, "thread %d tokenized differently", t);
+    }
+    woolly_vocab_free(v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -806,6 +852,7 @@ int main(void)
     tcase_add_test(tc, bpe_special_tokens);
     tcase_add_test(tc, bpe_invalid_utf8_becomes_replacement_character);
     tcase_add_test(tc, every_pre_tokenizer_compiles);
+    tcase_add_test(tc, threads_share_a_vocabulary);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detokenize");
