@@ -681,20 +681,46 @@ static woolly_status parse_tensor_data(struct parser *ps, woolly_gguf *g)
     return check_overlaps(ps, g);
 }
 
+/* TABLE with room for entry N, grown by doubling (and zeroed), or NULL when
+ * memory runs out (TABLE is then still valid): memory follows the entries
+ * the file really holds, not the count its header claims. */
+static void *reserve(void *table, size_t *cap, size_t n, size_t size)
+{
+    size_t new_cap = *cap ? *cap : 16;
+    char *p;
+
+    if (n < *cap)
+        return table;
+    while (new_cap <= n)
+        if (wl_mul_size(new_cap, 2, &new_cap))
+            return NULL;
+    if (new_cap > SIZE_MAX / size || !(p = realloc(table, new_cap * size)))
+        return NULL;
+    memset(p + *cap * size, 0, (new_cap - *cap) * size);
+    *cap = new_cap;
+    return p;
+}
+
 static woolly_status parse(struct parser *ps, woolly_gguf *g)
 {
     uint64_t n_tensors = 0, n_kv = 0;
+    size_t kv_cap = 0, tensor_cap = 0;
 
     TRY(parse_header(ps, g, &n_tensors, &n_kv));
-    /* parse_header bounded both counts by the file size. */
-    g->kv = calloc((size_t)n_kv + 1, sizeof *g->kv);
-    g->tensors = calloc((size_t)n_tensors + 1, sizeof *g->tensors);
-    if (!g->kv || !g->tensors)
-        return nomem(ps, "the metadata and tensor tables");
-    for (; g->n_kv < n_kv; g->n_kv++)
+    for (; g->n_kv < n_kv; g->n_kv++) {
+        struct wl_kv *kv = reserve(g->kv, &kv_cap, g->n_kv, sizeof *kv);
+        if (!kv)
+            return nomem(ps, "the metadata table");
+        g->kv = kv;
         TRY(parse_kv(ps, g->n_kv, &g->kv[g->n_kv]));
-    for (; g->n_tensors < n_tensors; g->n_tensors++)
+    }
+    for (; g->n_tensors < n_tensors; g->n_tensors++) {
+        struct wl_tensor *t = reserve(g->tensors, &tensor_cap, g->n_tensors, sizeof *t);
+        if (!t)
+            return nomem(ps, "the tensor table");
+        g->tensors = t;
         TRY(parse_tensor_info(ps, g->n_tensors, &g->tensors[g->n_tensors]));
+    }
     settle_names(ps, g);
     TRY(check_duplicate_keys(ps, g));
     TRY(parse_alignment(ps, g));
