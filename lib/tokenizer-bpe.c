@@ -342,15 +342,10 @@ static woolly_status spans_push(struct spans *s, size_t a, size_t b)
     if (a == b)
         return WOOLLY_OK;
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct span *nv;
-        if (cap > SIZE_MAX / sizeof *nv)
-            return WOOLLY_ERR_NOMEM;
-        nv = realloc(s->v, cap * sizeof *nv);
+        struct span *nv = wl_grow(s->v, &s->cap, s->n + 1, sizeof *s->v);
         if (!nv)
             return WOOLLY_ERR_NOMEM;
         s->v = nv;
-        s->cap = cap;
     }
     s->v[s->n++] = (struct span){ a, b };
     return WOOLLY_OK;
@@ -546,78 +541,6 @@ static woolly_status split_words(const struct wl_pretok *pt, const char *match, 
 
 /* ---- words to tokens --------------------------------------------------- */
 
-struct symbol {
-    int prev, next;
-    size_t off, n;
-};
-
-struct bigram {
-    int32_t rank;
-    int left, right;
-    size_t size;
-};
-
-struct bpe {
-    const woolly_vocab *v;
-    char *word;             /* the word in GPT-2's printable form */
-    size_t cap_word;
-    struct symbol *sym;
-    size_t cap_sym;
-    struct bigram *heap;
-    size_t n_heap, cap_heap;
-};
-
-/* Heap order: the lowest rank first, and of equal ranks the leftmost. */
-static int bigram_before(const struct bigram *a, const struct bigram *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static woolly_status heap_push(struct bpe *s, struct bigram b)
-{
-    size_t i;
-
-    if (s->n_heap == s->cap_heap) {
-        size_t cap = s->cap_heap ? s->cap_heap * 2 : 64;
-        struct bigram *nh;
-        if (cap > SIZE_MAX / sizeof *nh)
-            return WOOLLY_ERR_NOMEM;
-        nh = realloc(s->heap, cap * sizeof *nh);
-        if (!nh)
-            return WOOLLY_ERR_NOMEM;
-        s->heap = nh;
-        s->cap_heap = cap;
-    }
-    i = s->n_heap++;
-    while (i > 0 && bigram_before(&b, &s->heap[(i - 1) / 2])) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->heap[i] = b;
-    return WOOLLY_OK;
-}
-
-static struct bigram heap_pop(struct bpe *s)
-{
-    struct bigram top = s->heap[0], last = s->heap[--s->n_heap];
-    size_t i = 0;
-
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= s->n_heap)
-            break;
-        if (c + 1 < s->n_heap && bigram_before(&s->heap[c + 1], &s->heap[c]))
-            c++;
-        if (!bigram_before(&s->heap[c], &last))
-            break;
-        s->heap[i] = s->heap[c];
-        i = c;
-    }
-    if (s->n_heap)
-        s->heap[i] = last;
-    return top;
-}
-
 /* The rank of merging LEFT and RIGHT, -1 when there is no such merge. */
 static int32_t merge_rank(const woolly_vocab *v, const char *left, size_t ln, const char *right,
                           size_t rn)
@@ -635,104 +558,65 @@ static int32_t merge_rank(const woolly_vocab *v, const char *left, size_t ln, co
     }
 }
 
-static woolly_status try_bigram(struct bpe *s, int left, int right)
+/* Two symbols merge when the merges list them, lowest rank first. */
+static int priority(const struct wl_merger *m, const struct wl_symbol *l,
+                    const struct wl_symbol *r, double *out)
 {
-    const struct symbol *l, *r;
-    int32_t rank;
+    int32_t rank = merge_rank(m->v, m->text + l->off, l->n, m->text + r->off, r->n);
 
-    if (left < 0 || right < 0)
-        return WOOLLY_OK;
-    l = &s->sym[left];
-    r = &s->sym[right];
-    rank = merge_rank(s->v, s->word + l->off, l->n, s->word + r->off, r->n);
     if (rank < 0)
-        return WOOLLY_OK;
-    return heap_push(s, (struct bigram){ rank, left, right, l->n + r->n });
-}
-
-/* Grow a buffer to hold N elements of SIZE bytes. */
-static woolly_status reserve(void **buf, size_t *cap, size_t n, size_t size)
-{
-    void *nb;
-
-    if (n <= *cap)
-        return WOOLLY_OK;
-    if (n > SIZE_MAX / size)
-        return WOOLLY_ERR_NOMEM;
-    nb = realloc(*buf, n * size);
-    if (!nb)
-        return WOOLLY_ERR_NOMEM;
-    *buf = nb;
-    *cap = n;
-    return WOOLLY_OK;
+        return 0;
+    *out = -(double)rank;
+    return 1;
 }
 
 /* A finished symbol: its token, else the single-byte tokens of its bytes
  * (those that exist). */
-static woolly_status emit(struct bpe *s, const struct symbol *sym, struct wl_tokbuf *out)
+static woolly_status emit(const struct wl_merger *m, const struct wl_symbol *sym,
+                          struct wl_tokbuf *out)
 {
-    int32_t id = wl_vocab_find(s->v, s->word + sym->off, sym->n);
+    int32_t id = wl_vocab_find(m->v, m->text + sym->off, sym->n);
     woolly_status st = WOOLLY_OK;
 
     if (id >= 0)
         return wl_tokbuf_push(out, id);
     for (size_t j = 0; j < sym->n && st == WOOLLY_OK; j++) {
-        id = wl_vocab_find(s->v, s->word + sym->off + j, 1);
+        id = wl_vocab_find(m->v, m->text + sym->off + j, 1);
         if (id >= 0)
             st = wl_tokbuf_push(out, id);
     }
     return st;
 }
 
-static woolly_status bpe_word(struct bpe *s, const unsigned char *bytes, size_t len,
-                              struct wl_tokbuf *out)
+/* One word: its bytes in GPT-2's printable form (in *WORD, grown as
+ * needed), merged. */
+static woolly_status bpe_word(struct wl_merger *m, char **word, size_t *cap_word,
+                              const unsigned char *bytes, size_t len, struct wl_tokbuf *out)
 {
-    const struct wl_pretok *pt = s->v->pretok;
+    const struct wl_pretok *pt = m->v->pretok;
     size_t n = 0, n_sym = 0;
     woolly_status st;
     int32_t id;
 
-    if (len > INT32_MAX / 4)
-        return WOOLLY_ERR_RANGE;
-    st = reserve((void **)&s->word, &s->cap_word, 2 * len, 1);
-    if (st == WOOLLY_OK)
-        st = reserve((void **)&s->sym, &s->cap_sym, len, sizeof *s->sym);
-    if (st != WOOLLY_OK)
-        return st;
+    if (len > SIZE_MAX / 2)
+        return WOOLLY_ERR_NOMEM;
+    if (2 * len > *cap_word) {
+        char *nw = wl_grow(*word, cap_word, 2 * len, 1);
+        if (!nw)
+            return WOOLLY_ERR_NOMEM;
+        *word = nw;
+    }
     for (size_t i = 0; i < len; i++) {
-        memcpy(s->word + n, pt->enc[bytes[i]], pt->enc_len[bytes[i]]);
+        memcpy(*word + n, pt->enc[bytes[i]], pt->enc_len[bytes[i]]);
         n += pt->enc_len[bytes[i]];
     }
-    if (s->v->ignore_merges && (id = wl_vocab_find(s->v, s->word, n)) >= 0)
+    if (m->v->ignore_merges && (id = wl_vocab_find(m->v, *word, n)) >= 0)
         return wl_tokbuf_push(out, id);
-
-    for (size_t off = 0; off < n; n_sym++) {
-        size_t clen = wl_utf8_len((unsigned char)s->word[off]);
-        s->sym[n_sym] = (struct symbol){ (int)n_sym - 1, -1, off, clen };
-        off += clen;
-        if (off < n)
-            s->sym[n_sym].next = (int)n_sym + 1;
-    }
-    s->n_heap = 0;
-    for (size_t i = 1; i < n_sym && st == WOOLLY_OK; i++)
-        st = try_bigram(s, (int)i - 1, (int)i);
-    while (st == WOOLLY_OK && s->n_heap) {
-        struct bigram b = heap_pop(s);
-        struct symbol *l = &s->sym[b.left], *r = &s->sym[b.right];
-
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
-            continue;   /* stale */
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            s->sym[r->next].prev = b.left;
-        st = try_bigram(s, l->prev, b.left);
-        if (st == WOOLLY_OK)
-            st = try_bigram(s, b.left, l->next);
-    }
-    for (int i = n_sym ? 0 : -1; i >= 0 && st == WOOLLY_OK; i = s->sym[i].next)
-        st = emit(s, &s->sym[i], out);
+    st = wl_merger_split(m, *word, n, &n_sym);
+    if (st == WOOLLY_OK && n_sym)
+        st = wl_merger_run(m, 0, n_sym);
+    for (int i = n_sym ? 0 : -1; i >= 0 && st == WOOLLY_OK; i = m->sym[i].next)
+        st = emit(m, &m->sym[i], out);
     return st;
 }
 
@@ -740,9 +624,10 @@ woolly_status wl_bpe_tokenize(const woolly_vocab *v, const char *text, size_t le
                               struct wl_tokbuf *out)
 {
     struct spans words = { NULL, 0, 0 };
-    struct bpe s = { v, NULL, 0, NULL, 0, NULL, 0, 0 };
-    char *own_text = NULL, *own_match = NULL;
+    struct wl_merger m = { v, NULL, NULL, 0, NULL, 0, 0, priority };
+    char *own_text = NULL, *own_match = NULL, *word = NULL;
     const char *match = text;
+    size_t cap_word = 0;
     woolly_status st = WOOLLY_OK;
 
     if (!utf8_valid((const unsigned char *)text, len)) {
@@ -753,12 +638,11 @@ woolly_status wl_bpe_tokenize(const woolly_vocab *v, const char *text, size_t le
     if (st == WOOLLY_OK)
         st = split_words(v->pretok, match, len, &words);
     for (size_t w = 0; w < words.n && st == WOOLLY_OK; w++)
-        st = bpe_word(&s, (const unsigned char *)text + words.v[w].a,
+        st = bpe_word(&m, &word, &cap_word, (const unsigned char *)text + words.v[w].a,
                       words.v[w].b - words.v[w].a, out);
     free(words.v);
-    free(s.word);
-    free(s.sym);
-    free(s.heap);
+    free(word);
+    wl_merger_free(&m);
     free(own_text);
     free(own_match);
     return st;

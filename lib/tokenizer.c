@@ -11,20 +11,35 @@
 
 #include "vocab.h"
 
+void *wl_grow(void *buf, size_t *cap, size_t n, size_t size)
+{
+    size_t want = *cap ? *cap : 16;
+    void *nb;
+
+    if (n <= *cap)
+        return buf;
+    while (want < n) {
+        if (want > SIZE_MAX / 2)
+            return NULL;
+        want *= 2;
+    }
+    if (want > SIZE_MAX / size)
+        return NULL;
+    nb = realloc(buf, want * size);
+    if (nb)
+        *cap = want;
+    return nb;
+}
+
 static woolly_status frags_push(struct wl_frags *f, size_t off, size_t len, int32_t token)
 {
     if (token < 0 && len == 0)
         return WOOLLY_OK;
     if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 16;
-        struct wl_frag *nv;
-        if (cap > SIZE_MAX / sizeof *nv)
-            return WOOLLY_ERR_NOMEM;
-        nv = realloc(f->v, cap * sizeof *nv);
+        struct wl_frag *nv = wl_grow(f->v, &f->cap, f->n + 1, sizeof *f->v);
         if (!nv)
             return WOOLLY_ERR_NOMEM;
         f->v = nv;
-        f->cap = cap;
     }
     f->v[f->n++] = (struct wl_frag){ off, len, token };
     return WOOLLY_OK;
@@ -63,15 +78,10 @@ struct matches {
 static woolly_status matches_push(struct matches *m, size_t order, size_t pos)
 {
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        struct match *nv;
-        if (cap > SIZE_MAX / sizeof *nv)
-            return WOOLLY_ERR_NOMEM;
-        nv = realloc(m->v, cap * sizeof *nv);
+        struct match *nv = wl_grow(m->v, &m->cap, m->n + 1, sizeof *m->v);
         if (!nv)
             return WOOLLY_ERR_NOMEM;
         m->v = nv;
-        m->cap = cap;
     }
     m->v[m->n++] = (struct match){ order, pos };
     return WOOLLY_OK;
@@ -228,6 +238,129 @@ woolly_status woolly_tokenize(const woolly_vocab *v, const char *text, size_t le
     free(frags.v);
     free(out.v);
     return st;
+}
+
+/* ---- merging ----------------------------------------------------------- */
+
+static int bigram_before(const struct wl_bigram *a, const struct wl_bigram *b)
+{
+    return a->priority > b->priority || (a->priority == b->priority && a->left < b->left);
+}
+
+static woolly_status heap_push(struct wl_merger *m, struct wl_bigram b)
+{
+    size_t i;
+
+    if (m->n_heap == m->cap_heap) {
+        struct wl_bigram *nh = wl_grow(m->heap, &m->cap_heap, m->n_heap + 1, sizeof *m->heap);
+        if (!nh)
+            return WOOLLY_ERR_NOMEM;
+        m->heap = nh;
+    }
+    i = m->n_heap++;
+    while (i > 0 && bigram_before(&b, &m->heap[(i - 1) / 2])) {
+        m->heap[i] = m->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    m->heap[i] = b;
+    return WOOLLY_OK;
+}
+
+static struct wl_bigram heap_pop(struct wl_merger *m)
+{
+    struct wl_bigram top = m->heap[0], last = m->heap[--m->n_heap];
+    size_t i = 0;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= m->n_heap)
+            break;
+        if (c + 1 < m->n_heap && bigram_before(&m->heap[c + 1], &m->heap[c]))
+            c++;
+        if (!bigram_before(&m->heap[c], &last))
+            break;
+        m->heap[i] = m->heap[c];
+        i = c;
+    }
+    if (m->n_heap)
+        m->heap[i] = last;
+    return top;
+}
+
+/* Queue the merge of LEFT and RIGHT if they may merge. */
+static woolly_status try_bigram(struct wl_merger *m, int left, int right)
+{
+    const struct wl_symbol *l, *r;
+    double priority;
+
+    if (left < 0 || right < 0)
+        return WOOLLY_OK;
+    l = &m->sym[left];
+    r = &m->sym[right];
+    if (!m->priority(m, l, r, &priority))
+        return WOOLLY_OK;
+    return heap_push(m, (struct wl_bigram){ priority, left, right, l->n + r->n });
+}
+
+woolly_status wl_merger_split(struct wl_merger *m, const char *text, size_t len, size_t *n_sym)
+{
+    size_t count = 0;
+
+    if (len > INT32_MAX / 4)
+        return WOOLLY_ERR_RANGE;    /* symbol indices are ints */
+    if (len > m->cap_sym) {
+        struct wl_symbol *ns = wl_grow(m->sym, &m->cap_sym, len, sizeof *m->sym);
+        if (!ns)
+            return WOOLLY_ERR_NOMEM;
+        m->sym = ns;
+    }
+    m->text = text;
+    for (size_t off = 0; off < len; count++) {
+        size_t clen = wl_utf8_len((unsigned char)text[off]);
+        if (clen > len - off)
+            clen = len - off;
+        m->sym[count] = (struct wl_symbol){ (int)count - 1, -1, off, clen };
+        off += clen;
+        if (off < len)
+            m->sym[count].next = (int)count + 1;
+    }
+    *n_sym = count;
+    return WOOLLY_OK;
+}
+
+woolly_status wl_merger_run(struct wl_merger *m, size_t c0, size_t c1)
+{
+    woolly_status st = WOOLLY_OK;
+
+    m->sym[c0].prev = -1;
+    m->sym[c1 - 1].next = -1;
+    m->n_heap = 0;
+    for (size_t i = c0 + 1; i < c1 && st == WOOLLY_OK; i++)
+        st = try_bigram(m, (int)i - 1, (int)i);
+    while (st == WOOLLY_OK && m->n_heap) {
+        struct wl_bigram b = heap_pop(m);
+        struct wl_symbol *l = &m->sym[b.left], *r = &m->sym[b.right];
+
+        /* stale: one side was merged since (symbols only grow rightwards,
+         * so the sizes tell) */
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+            continue;
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0)
+            m->sym[r->next].prev = b.left;
+        st = try_bigram(m, l->prev, b.left);
+        if (st == WOOLLY_OK)
+            st = try_bigram(m, b.left, l->next);
+    }
+    return st;
+}
+
+void wl_merger_free(struct wl_merger *m)
+{
+    free(m->sym);
+    free(m->heap);
 }
 
 /* ---- pieces ------------------------------------------------------------ */

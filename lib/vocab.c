@@ -17,15 +17,10 @@
 woolly_status wl_tokbuf_push(struct wl_tokbuf *b, int32_t id)
 {
     if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        int32_t *nv;
-        if (cap > SIZE_MAX / sizeof *nv)
-            return WOOLLY_ERR_NOMEM;
-        nv = realloc(b->v, cap * sizeof *nv);
+        int32_t *nv = wl_grow(b->v, &b->cap, b->n + 1, sizeof *b->v);
         if (!nv)
             return WOOLLY_ERR_NOMEM;
         b->v = nv;
-        b->cap = cap;
     }
     b->v[b->n++] = id;
     return WOOLLY_OK;

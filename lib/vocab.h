@@ -129,12 +129,47 @@ struct wl_merge {
     int32_t rank;       /* -1 = empty slot */
 };
 
+/* BUF (of *CAP elements of SIZE bytes) grown to hold N, or NULL (BUF left
+ * as it is) when memory runs out (tokenizer.c). */
+void *wl_grow(void *buf, size_t *cap, size_t n, size_t size);
+
 /* A growable list of token ids. */
 struct wl_tokbuf {
     int32_t *v;
     size_t n, cap;
 };
 woolly_status wl_tokbuf_push(struct wl_tokbuf *b, int32_t id);
+
+/* Both tokenizers cut a text into UTF-8 characters, then merge the adjacent
+ * pair that ranks best, again and again, until no pair may merge
+ * (tokenizer.c). */
+struct wl_symbol {
+    int prev, next;     /* -1 at the ends */
+    size_t off, n;      /* bytes of the text; n = 0 once merged into its left */
+};
+struct wl_bigram {
+    double priority;    /* higher first; of equal ones, the leftmost */
+    int left, right;
+    size_t size;
+};
+struct wl_merger {
+    const woolly_vocab *v;
+    const char *text;
+    struct wl_symbol *sym;
+    size_t cap_sym;
+    struct wl_bigram *heap;
+    size_t n_heap, cap_heap;
+    /* Nonzero, with the priority, when the symbols at L and R may merge. */
+    int (*priority)(const struct wl_merger *m, const struct wl_symbol *l,
+                    const struct wl_symbol *r, double *out);
+};
+/* Cut the LEN bytes at TEXT into characters (the length each lead byte
+ * announces, as llama.cpp reads them): M->sym[0 .. *N_SYM). */
+woolly_status wl_merger_split(struct wl_merger *m, const char *text, size_t len, size_t *n_sym);
+/* Merge the symbols [C0, C1), cut from the others, as far as they go; the
+ * result is the chain from C0. */
+woolly_status wl_merger_run(struct wl_merger *m, size_t c0, size_t c1);
+void wl_merger_free(struct wl_merger *m);
 
 /* A piece of a text: LEN bytes at OFF, or a special token. */
 struct wl_frag {

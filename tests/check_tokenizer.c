@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,11 +595,13 @@ static void split_reference(const woolly_vocab *v, const char *text, size_t len,
                 next[m++] = (struct wl_frag){ off, flen, -1 };
             ck_assert_uint_lt(m, 500);
         }
-        memcpy(cur, next, m * sizeof *cur);
+        if (m)
+            memcpy(cur, next, m * sizeof *cur);
         n = m;
     }
     out->n = n;
-    memcpy(out->v, cur, n * sizeof *cur);
+    if (n)
+        memcpy(out->v, cur, n * sizeof *cur);
 }
 
 /* The one-pass split gives what the token-by-token split gives, on texts
@@ -624,7 +627,8 @@ START_TEST(special_split_matches_reference)
         ck_assert_int_eq(wl_split_special(v, text, len, 0, &a), WOOLLY_OK);
         split_reference(v, text, len, &b);
         ck_assert_uint_eq(a.n, b.n);
-        memcpy(a_v, a.v, a.n * sizeof *a.v);
+        if (a.n)
+            memcpy(a_v, a.v, a.n * sizeof *a.v);
         for (size_t i = 0; i < a.n; i++) {
             ck_assert_int_eq(a_v[i].token, b_v[i].token);
             if (a_v[i].token < 0) {
@@ -781,6 +785,51 @@ START_TEST(gguf_vocab_errors)
 }
 END_TEST
 
+/* One vocabulary, several threads tokenizing at once. */
+struct thread_job {
+    const woolly_vocab *v;
+    const char *text;
+    const int32_t *want;
+    size_t n_want;
+    int ok;
+};
+
+static void *tokenize_often(void *arg)
+{
+    struct thread_job *job = arg;
+    int32_t ids[256];
+    size_t n;
+
+    job->ok = 1;
+    for (int i = 0; i < 300 && job->ok; i++)
+        job->ok = woolly_tokenize(job->v, job->text, strlen(job->text), 0, ids, 256, &n) ==
+                      WOOLLY_OK && n == job->n_want &&
+                  memcmp(ids, job->want, n * sizeof *ids) == 0;
+    return NULL;
+}
+
+START_TEST(threads_share_a_vocabulary)
+{
+    const char *text = "the  theme\tof 1234 <user> the end\n\xc3\xa9t\xc3\xa9 ";
+    woolly_vocab *v = bpe_vocab("llama-bpe");
+    struct thread_job jobs[4];
+    pthread_t threads[4];
+    int32_t want[256];
+    size_t n_want;
+
+    ck_assert_int_eq(woolly_tokenize(v, text, strlen(text), 0, want, 256, &n_want), WOOLLY_OK);
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (struct thread_job){ v, text, want, n_want, 0 };
+        ck_assert_int_eq(pthread_create(&threads[t], NULL, tokenize_often, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(pthread_join(threads[t], NULL), 0);
+        ck_assert_msg(jobs[t].ok, "thread %d tokenized differently", t);
+    }
+    woolly_vocab_free(v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -803,6 +852,7 @@ int main(void)
     tcase_add_test(tc, bpe_special_tokens);
     tcase_add_test(tc, bpe_invalid_utf8_becomes_replacement_character);
     tcase_add_test(tc, every_pre_tokenizer_compiles);
+    tcase_add_test(tc, threads_share_a_vocabulary);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detokenize");
