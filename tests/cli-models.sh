@@ -62,6 +62,24 @@ expect_status 2 "$WOOLLY" quantize "$m" "$tmp/x.gguf"
 expect_status 2 "$WOOLLY" quantize "$m" "$m" q8_0
 expect_status 1 "$WOOLLY" quantize "$tmp/missing.gguf" "$tmp/x.gguf" q8_0
 
+# perplexity
+i=0; : >"$tmp/text.txt"
+while [ $i -lt 60 ]; do echo "the quick brown fox jumps over the lazy dog and the river runs to the sea" >>"$tmp/text.txt"; i=$((i + 1)); done
+expect_status 0 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 64 --json -t 1
+expect_grep '^\{"perplexity": [0-9.]+, "uncertainty": [0-9.]+' "$tmp/out"
+cp "$tmp/out" "$tmp/ppl1"
+expect_status 0 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 64 --json -t 2 -b 7
+sed 's/, "seconds".*//' "$tmp/ppl1" >"$tmp/p1"; sed 's/, "seconds".*//' "$tmp/out" >"$tmp/p2"
+cmp -s "$tmp/p1" "$tmp/p2" || { echo "FAIL: perplexity depends on threads or batch"; fail=1; }
+expect_status 0 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 64 --chunks 2
+expect_grep '^perplexity: [0-9.]+ \+/- [0-9.]+ \([0-9]+ tokens scored in 2 windows of 64' "$tmp/out"
+expect_grep '^\[1\][0-9.]+,\[2\][0-9.]+$' "$tmp/err"
+expect_status 1 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 100000
+expect_grep 'fewer than one window' "$tmp/err"
+expect_status 2 "$WOOLLY" perplexity -m "$m"
+expect_status 2 "$WOOLLY" perplexity -f "$tmp/text.txt"
+expect_status 1 "$WOOLLY" perplexity -m "$m" -f "$tmp/missing.txt"
+
 # bench, small and quick
 expect_status 0 "$WOOLLY" bench --fast-fp32 -p 16 -n 4 -r 1 --sustained 8 --no-roofline --no-sequence
 expect_grep '^\| synthetic .*pp16 \|' "$tmp/out"
