@@ -27,6 +27,14 @@ int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
  * the problem and returns EXIT_USAGE when one is not a valid number. */
 int cli_fast_params(const char *cmd, woolly_synth_params *p);
 
+/* The whole of PATH ('-': standard input), NUL-terminated; *LEN (may be
+ * NULL) its length.  NULL with errno set on failure. */
+char *cli_read_file(const char *path, size_t *len);
+/* The length of the valid UTF-8 character at S (N bytes left), or 0. */
+size_t cli_utf8_length(const unsigned char *s, size_t n);
+/* Print LEN bytes as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+void cli_print_json_string(const char *s, size_t len);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

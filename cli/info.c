@@ -159,7 +159,6 @@ static const char *human(uint64_t bytes, char *buf, size_t size)
 
 /* A scalar or string value, or a numeric array's elements, in text or JSON
  * (non-finite floats are null in JSON, which has no word for them). */
-static void print_json_string(const char *s, size_t len);
 
 /* Element J of array pair I, or scalar pair I when J < 0. */
 static int get_int(const woolly_gguf *g, size_t i, int64_t j, int64_t *v)
@@ -210,7 +209,7 @@ static void print_value(const woolly_gguf *g, size_t i, int json)
 
     if (woolly_gguf_kv_string(g, i, &s, &len) == WOOLLY_OK) {
         if (json)
-            print_json_string(s, len);
+            cli_print_json_string(s, len);
         else
             print_text(s, len);
     } else if (woolly_gguf_kv_array(g, i, &et, &n) == WOOLLY_OK) {
@@ -327,72 +326,11 @@ static void print_summary_text(const struct summary *sum, const struct options *
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-/* The length of the valid UTF-8 sequence at S (at most N bytes), or 0. */
-static size_t utf8_length(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[k] & 0x3f);
-    }
-    /* No overlong forms, surrogates or code points past U+10FFFF. */
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped, bytes
- * that are not UTF-8 replaced by U+FFFD so that the output stays valid. */
-static void print_json_string(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    putchar('"');
-    for (size_t k = 0; k < len;) {
-        size_t n = utf8_length(s + k, len - k);
-        if (n == 0) {
-            printf("\\ufffd");
-            k++;
-            continue;
-        }
-        if (s[k] == '"' || s[k] == '\\')
-            printf("\\%c", s[k]);
-        else if (s[k] == '\n')
-            printf("\\n");
-        else if (s[k] == '\t')
-            printf("\\t");
-        else if (s[k] == '\r')
-            printf("\\r");
-        else if (s[k] < 0x20)
-            printf("\\u%04x", s[k]);
-        else
-            fwrite(s + k, 1, n, stdout);
-        k += n;
-    }
-    putchar('"');
-}
-
 static void print_json_key(const char *key, int *first)
 {
     printf("%s\n  ", *first ? "" : ",");
     *first = 0;
-    print_json_string(key, strlen(key));
+    cli_print_json_string(key, strlen(key));
     printf(": ");
 }
 
@@ -418,7 +356,7 @@ static void print_json_hparams(const struct summary *sum, int *first)
         if (sum->hparam_index[k] < 0)
             continue;
         printf("%s\n    ", any++ ? "," : "");
-        print_json_string(hparams[k], strlen(hparams[k]));
+        cli_print_json_string(hparams[k], strlen(hparams[k]));
         printf(": ");
         print_value(sum->g, (size_t)sum->hparam_index[k], 1);
     }
@@ -468,7 +406,7 @@ static void print_json_tensors(const woolly_gguf *g, int *first)
     for (size_t i = 0; i < woolly_gguf_tensor_count(g); i++) {
         woolly_gguf_tensor_info(g, i, &t);
         printf("%s\n    {\"name\": ", i ? "," : "");
-        print_json_string(t.name, strlen(t.name));
+        cli_print_json_string(t.name, strlen(t.name));
         printf(", \"type\": \"%s\", \"shape\": [", woolly_type_name(t.type));
         print_shape(&t, ", ");
         printf("], \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t.offset, t.size);
@@ -483,7 +421,7 @@ static void print_summary_json(const struct summary *sum, const struct options *
 
     putchar('{');
     print_json_key("file", &first);
-    print_json_string(o->path, strlen(o->path));
+    cli_print_json_string(o->path, strlen(o->path));
     print_json_key("file_size", &first);
     printf("%" PRIu64, woolly_gguf_file_size(g));
     print_json_key("gguf_version", &first);

@@ -29,33 +29,6 @@ static void usage(FILE *f)
             "  -h, --help           show this help and exit\n");
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf;
-
-    if (!f)
-        return NULL;
-    buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b)
-                free(buf);
-            buf = b;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 /* -log p(target) from a row of logits, in double. */
 static double nll(const float *logits, int32_t n_vocab, int32_t target)
 {
@@ -113,7 +86,7 @@ int cmd_perplexity(int argc, char **argv)
         return cli_usage_error("perplexity", "no model: give -m MODEL");
     if (!file)
         return cli_usage_error("perplexity", "no text: give -f FILE");
-    if (!(text = slurp(file, &len)))
+    if (!(text = cli_read_file(file, &len)))
         return cli_error("perplexity", "%s: %s", file, strerror(errno));
 
     woolly_model_params mp;

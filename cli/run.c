@@ -176,54 +176,6 @@ static int generate(struct run *r, const int32_t *prompt, size_t n_prompt)
     return EXIT_OK;
 }
 
-/* Length of the valid UTF-8 character at S (N bytes left), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-
-    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2) || (len == 4 && s[0] > 0xf4))
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
-/* A JSON string; bytes that are not UTF-8 become U+FFFD, so the output is
- * always valid JSON. */
-static void print_json_string(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-
-    putchar('"');
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_char(u + i, n - i);
-        unsigned char c = u[i];
-        if (len == 0) {
-            printf("\\ufffd");
-            i++;
-            continue;
-        }
-        if (len > 1)
-            fwrite(u + i, 1, len, stdout);
-        else if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            printf("\\n");
-        else if (c == '\t')
-            printf("\\t");
-        else if (c == '\r')
-            printf("\\r");
-        else if (c < 0x20 || c == 0x7f)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-        i += len;
-    }
-    putchar('"');
-}
-
 static void print_timing(const struct run *r, double load_s)
 {
     double pp = r->t_prompt > 0 ? r->n_prompt / r->t_prompt : 0;
@@ -243,7 +195,7 @@ static void print_json(const struct run *r, const int32_t *prompt, double load_s
     for (size_t i = 0; i < r->n_gen; i++)
         printf("%s%d", i ? ", " : "", r->gen[i]);
     printf("], \"text\": ");
-    print_json_string(r->text ? r->text : "", r->text_len);
+    cli_print_json_string(r->text ? r->text : "", r->text_len);
     printf(", \"timings\": {\"load_ms\": %.3f, \"prompt_ms\": %.3f, \"prompt_tokens_per_s\": %.3f, "
            "\"generation_ms\": %.3f, \"generation_tokens_per_s\": %.3f, \"ms_per_token\": %.3f}}\n",
            load_s * 1e3, r->t_prompt * 1e3, r->t_prompt > 0 ? r->n_prompt / r->t_prompt : 0.0,
@@ -311,34 +263,6 @@ static int interactive(struct run *r)
             print_timing(r, 0);
     }
     return EXIT_OK;
-}
-
-/* The prompt from -f FILE ('-': standard input), NUL-terminated. */
-static char *read_prompt_file(const char *path)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    size_t cap = 4096, len = 0, got;
-    char *buf;
-
-    if (!f)
-        return NULL;
-    buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = b;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
 }
 
 int cmd_run(int argc, char **argv)
@@ -429,7 +353,7 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "no prompt: give -p TEXT, -f FILE or --interactive");
     if (inter && r.json)
         return cli_usage_error("run", "--json cannot be used with --interactive");
-    if (prompt_file && !(prompt = read_prompt_file(prompt_file)))
+    if (prompt_file && !(prompt = cli_read_file(prompt_file, NULL)))
         return cli_error("run", "%s: %s", prompt_file, strerror(errno));
     if (prompt_arg)
         prompt = strdup(prompt_arg);

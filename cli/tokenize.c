@@ -31,47 +31,6 @@ static void usage(FILE *f)
             "  -h, --help           show this help and exit\n");
 }
 
-/* Read all of F; NULL (errno set) on failure. */
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                return NULL;
-            }
-            *len = n;
-            return buf;
-        }
-        if (n == cap) {
-            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    return NULL;
-}
-
-/* The length of the valid UTF-8 character at S (N bytes left), 0 if none. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
-                 s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* Print a piece between quotes: control characters, quotes, backslashes and
  * bytes that are not UTF-8 escaped. */
 static void print_piece(const char *piece, size_t len)
@@ -91,7 +50,7 @@ static void print_piece(const char *piece, size_t len)
             printf("\\%c", s[i]);
         else if (s[i] >= 0x20 && s[i] < 0x7f)
             putchar(s[i]);
-        else if (s[i] >= 0x80 && (clen = utf8_char(s + i, len - i)) > 0) {
+        else if (s[i] >= 0x80 && (clen = cli_utf8_length(s + i, len - i)) > 0) {
             fwrite(s + i, 1, clen, stdout);
             i += clen;
             continue;
@@ -232,19 +191,10 @@ int cmd_tokenize(int argc, char **argv)
     if (prompt) {
         len = strlen(prompt);
     } else {
-        FILE *f = use_stdin ? stdin : fopen(file, "rb");
-        if (!f)
-            return cli_error(cmd, "cannot open %s: %s", file, strerror(errno));
-        text = read_all(f, &len);
-        if (!text) {
-            rc = cli_error(cmd, "cannot read %s: %s", use_stdin ? "standard input" : file,
-                           strerror(errno));
-            if (!use_stdin)
-                fclose(f);
-            return rc;
-        }
-        if (!use_stdin)
-            fclose(f);
+        text = cli_read_file(use_stdin ? "-" : file, &len);
+        if (!text)
+            return cli_error(cmd, "cannot read %s: %s", use_stdin ? "standard input" : file,
+                             strerror(errno));
     }
 
     err[0] = '\0';
