@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json-mini.h"
+#include "refdata.h"
 #include "testutil.h"
 #include "vocab.h"
 #include "woolly.h"
@@ -293,58 +293,31 @@ END_TEST
 START_TEST(prompts_match_logits_cases)
 {
     const char *dir = tu_ref_dir();
-    size_t len, n_cases = 0;
-    char *manifest = read_file(dir, "manifest.json", &len);
-    struct jm_value root, cases;
+    size_t n_cases = 0;
+    ref_case *cases = ref_load_manifest(dir, &n_cases);
 
-    ck_assert_msg(jm_parse(manifest, &root) == 0, "manifest.json does not parse");
-    ck_assert_msg(jm_member(&root, "cases", &cases) == 0 && cases.type == JM_ARRAY,
-                  "manifest.json has no cases");
-    for (size_t i = 0; i < jm_length(&cases); i++) {
-        struct jm_value c, field, tokens;
-        char *case_name, *model, *prompt, path[4096], json_name[512];
-        size_t prompt_len, n_prompt, n_got;
+    ck_assert_msg(cases && n_cases > 0, "manifest.json has no cases");
+    for (size_t i = 0; i < n_cases; i++) {
+        const ref_case *c = &cases[i];
+        char path[4096];
+        size_t n_got, n_want;
+        int32_t *want = ref_load_tokens(dir, c->name, &n_want), *got;
         woolly_vocab *v;
-        int32_t *got;
-        char *json;
 
-        ck_assert_int_eq(jm_index(&cases, i, &c), 0);
-        ck_assert_int_eq(jm_member(&c, "case", &field), 0);
-        case_name = jm_string(&field, NULL);
-        ck_assert_int_eq(jm_member(&c, "model", &field), 0);
-        model = jm_string(&field, NULL);
-        ck_assert_int_eq(jm_member(&c, "prompt", &field), 0);
-        prompt = jm_string(&field, &prompt_len);
-        ck_assert_int_eq(jm_member(&c, "n_prompt", &field), 0);
-        n_prompt = (size_t)jm_number(&field);
-
-        snprintf(path, sizeof path, "%s/%s", dir, model);
+        ck_assert_msg(want && n_want >= c->n_prompt, "logits/%s.json has no tokens", c->name);
+        snprintf(path, sizeof path, "%s/%s", dir, c->model);
         v = load_vocab(path);
-        got = tokenize(v, prompt, prompt_len, WOOLLY_TOKENIZE_ADD_SPECIAL, &n_got);
-
-        snprintf(json_name, sizeof json_name, "logits/%s.json", case_name);
-        json = read_file(dir, json_name, &len);
-        ck_assert_msg(jm_parse(json, &root) == 0 && jm_member(&root, "tokens", &tokens) == 0,
-                      "%s has no tokens", json_name);
-        ck_assert_msg(n_got == n_prompt, "%s: %zu tokens, llama.cpp has %zu", case_name, n_got,
-                      n_prompt);
-        for (size_t k = 0; k < n_prompt; k++) {
-            ck_assert_int_eq(jm_index(&tokens, k, &field), 0);
-            ck_assert_msg(got[k] == (int32_t)jm_number(&field),
-                          "%s: token %zu is %d, llama.cpp has %d", case_name, k, got[k],
-                          (int)jm_number(&field));
-        }
-        free(json);
+        got = tokenize(v, c->prompt, strlen(c->prompt), WOOLLY_TOKENIZE_ADD_SPECIAL, &n_got);
+        ck_assert_msg(n_got == c->n_prompt, "%s: %zu tokens, llama.cpp has %u", c->name, n_got, c->n_prompt);
+        for (size_t k = 0; k < c->n_prompt; k++)
+            ck_assert_msg(got[k] == want[k], "%s: token %zu is %d, llama.cpp has %d", c->name, k, got[k],
+                          want[k]);
         free(got);
+        free(want);
         woolly_vocab_free(v);
-        free(case_name);
-        free(model);
-        free(prompt);
-        n_cases++;
     }
     printf("logits cases: %zu prompts tokenize as llama.cpp did\n", n_cases);
-    ck_assert_uint_gt(n_cases, 0);
-    free(manifest);
+    ref_free_manifest(cases, n_cases);
 }
 END_TEST
 
