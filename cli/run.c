@@ -229,6 +229,11 @@ static int interactive(struct run *r)
         int32_t *tok;
         size_t n;
         char *line = read_line("> ");
+        if (!line && interrupted) {      /* Ctrl-C at the prompt: a fresh line */
+            interrupted = 0;
+            putchar('\n');
+            continue;
+        }
         if (!line)
             break;
         if (strcmp(line, "/quit") == 0 || strcmp(line, "/exit") == 0) {
