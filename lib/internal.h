@@ -44,6 +44,13 @@ static inline int wl_add_u64(uint64_t a, uint64_t b, uint64_t *out)
     return __builtin_add_overflow(a, b, out);
 }
 
+/* Size-prefixed parameter structs (see woolly.h).  wl_params_init writes
+ * DEFAULTS (a whole struct of FULL bytes) into the caller's PARAMS, which is
+ * SIZE bytes long (an older caller's struct may be shorter); wl_params_merge
+ * starts from DEFAULTS already in DST and takes the fields USER has. */
+void wl_params_init(void *params, size_t size, const void *defaults, size_t full);
+void wl_params_merge(void *dst, size_t full, const void *user);
+
 /* Memory aligned for the widest vectors (64 bytes); free with wl_free_aligned. */
 void *wl_alloc_aligned(size_t size);
 void wl_free_aligned(void *p);

@@ -26,21 +26,14 @@ void woolly_model_params_init(woolly_model_params *params, size_t size)
     p.size = sizeof p;
     p.use_mmap = 1;
     p.n_threads = 0;
-    if (size > sizeof p)
-        size = sizeof p;
-    memcpy(params, &p, size);
-    params->size = size;
+    wl_params_init(params, size, &p, sizeof p);
 }
 
 /* Copy the fields of USER that its size says it has over the defaults. */
 static void params_from_user(woolly_model_params *p, const woolly_model_params *user)
 {
     woolly_model_params_init(p, sizeof *p);
-    if (user && user->size >= sizeof(size_t)) {
-        size_t n = user->size < sizeof *p ? user->size : sizeof *p;
-        memcpy(p, user, n);
-        p->size = sizeof *p;
-    }
+    wl_params_merge(p, sizeof *p, user);
 }
 
 woolly_status wl_matrix_init(wl_matrix *m, woolly_type type, uint64_t rows, uint64_t cols,

@@ -21,10 +21,7 @@ void woolly_quantize_params_init(woolly_quantize_params *params, size_t size)
     p.size = sizeof p;
     p.type = WOOLLY_TYPE_Q4_K;
     p.mix = WOOLLY_MIX_NONE;
-    if (size > sizeof p)
-        size = sizeof p;
-    memcpy(params, &p, size);
-    params->size = size;
+    wl_params_init(params, size, &p, sizeof p);
 }
 
 /* llama.cpp's file types (general.file_type) for what we write. */
@@ -154,8 +151,7 @@ woolly_status woolly_quantize(const char *in, const char *out, const woolly_quan
     int nth;
 
     woolly_quantize_params_init(&p, sizeof p);
-    if (user && user->size >= sizeof(size_t))
-        memcpy(&p, user, user->size < sizeof p ? user->size : sizeof p);
+    wl_params_merge(&p, sizeof p, user);
     if (!in || !out) {
         wl_errbuf(err, errsize, "woolly_quantize: no input or output path");
         return WOOLLY_ERR_INVALID;

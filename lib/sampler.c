@@ -29,10 +29,7 @@ void woolly_sampler_params_init(woolly_sampler_params *params, size_t size)
     p.repeat_penalty = 1.0f;
     p.repeat_last_n = 64;
     p.seed = 42;
-    if (size > sizeof p)
-        size = sizeof p;
-    memcpy(params, &p, size);
-    params->size = size;
+    wl_params_init(params, size, &p, sizeof p);
 }
 
 woolly_status woolly_sampler_new(const woolly_sampler_params *user, int32_t n_vocab,
@@ -45,9 +42,7 @@ woolly_status woolly_sampler_new(const woolly_sampler_params *user, int32_t n_vo
         return WOOLLY_ERR_INVALID;
     *out = NULL;
     woolly_sampler_params_init(&p, sizeof p);
-    if (user && user->size >= sizeof(size_t))
-        memcpy(&p, user, user->size < sizeof p ? user->size : sizeof p);
-    p.size = sizeof p;
+    wl_params_merge(&p, sizeof p, user);
     if (n_vocab < 1 || !(p.temperature >= 0.0f) || p.top_k < 0 || !(p.top_p >= 0.0f && p.top_p <= 1.0f) ||
         !(p.min_p >= 0.0f && p.min_p <= 1.0f) || !(p.repeat_penalty > 0.0f) || p.repeat_last_n < 0)
         return WOOLLY_ERR_INVALID;

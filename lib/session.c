@@ -22,10 +22,7 @@ void woolly_session_params_init(woolly_session_params *params, size_t size)
     p.n_threads = 0;
     p.kv_type = WOOLLY_TYPE_F32;
     p.logits_all = 0;
-    if (size > sizeof p)
-        size = sizeof p;
-    memcpy(params, &p, size);
-    params->size = size;
+    wl_params_init(params, size, &p, sizeof p);
 }
 
 static void set_error(woolly_session *s, const char *fmt, ...) WL_PRINTF(2, 3);
@@ -105,8 +102,7 @@ woolly_status woolly_session_new(const woolly_model *model, const woolly_session
     }
     *out = NULL;
     woolly_session_params_init(&p, sizeof p);
-    if (user && user->size >= sizeof(size_t))
-        memcpy(&p, user, user->size < sizeof p ? user->size : sizeof p);
+    wl_params_merge(&p, sizeof p, user);
     if (p.n_ctx == 0)
         p.n_ctx = model->hp.n_ctx_train < DEFAULT_MAX_CTX ? model->hp.n_ctx_train : DEFAULT_MAX_CTX;
     if (p.n_batch == 0)

@@ -37,18 +37,13 @@ void woolly_synth_params_init(woolly_synth_params *params, size_t size)
     p.n_threads = 0;
     p.rope_freq_base = 10000.0f;
     p.norm_eps = 1e-5f;
-    if (size > sizeof p)
-        size = sizeof p;
-    memcpy(params, &p, size);
-    params->size = size;
+    wl_params_init(params, size, &p, sizeof p);
 }
 
 static void params_from_user(woolly_synth_params *p, const woolly_synth_params *user)
 {
     woolly_synth_params_init(p, sizeof *p);
-    if (user && user->size >= sizeof(size_t))
-        memcpy(p, user, user->size < sizeof *p ? user->size : sizeof *p);
-    p->size = sizeof *p;
+    wl_params_merge(p, sizeof *p, user);
 }
 
 /* ---- layout ------------------------------------------------------------ */

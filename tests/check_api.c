@@ -1,6 +1,7 @@
 /* check_api.c - version, status codes and CPU reporting of the public API. */
 #include <config.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +104,28 @@ START_TEST(types_have_names_and_block_sizes)
 }
 END_TEST
 
+/* An older caller's params struct is shorter: _init writes only what it has,
+ * and says so in its size field. */
+START_TEST(params_init_respects_the_callers_size)
+{
+    unsigned char buf[sizeof(woolly_session_params) + 16];
+    size_t small = offsetof(woolly_session_params, n_batch), got;
+    woolly_session_params full;
+
+    memset(buf, 0xab, sizeof buf);
+    woolly_session_params_init((woolly_session_params *)(void *)buf, small);
+    for (size_t i = small; i < sizeof buf; i++)
+        ck_assert_msg(buf[i] == 0xab, "byte %zu written", i);
+    memcpy(&got, buf, sizeof got);
+    ck_assert_uint_eq(got, small);
+    woolly_session_params_init(&full, sizeof full + 100);   /* a newer caller: capped */
+    ck_assert_uint_eq(full.size, sizeof full);
+    ck_assert_uint_eq(full.n_batch, 64);
+    woolly_session_params_init((woolly_session_params *)(void *)buf, 3);   /* too small for size */
+    ck_assert_uint_eq(buf[0], 0x00 + (small & 0xff));
+}
+END_TEST
+
 static int logged;
 static void count_log(woolly_log_level level, const char *msg, void *user)
 {
@@ -130,6 +153,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, version_matches_package);
     tcase_add_test(tc, every_status_has_its_own_message);
     tcase_add_test(tc, types_have_names_and_block_sizes);
+    tcase_add_test(tc, params_init_respects_the_callers_size);
     suite_add_tcase(s, tc);
     tc = tcase_create("cpu");
     tcase_add_test(tc, active_isa_is_compiled_and_detected);
