@@ -15,13 +15,16 @@
 #include "kernels/kernels.h"
 #include "session.h"
 
-/* out[i] = x[i] / rms(x) * w[i], over N values; sum of squares in double. */
+/* out[i] = x[i] / rms(x) * w[i], over N values: the squares rounded to
+ * float and summed in double, as ggml_compute_forward_rms_norm_f32 does. */
 static void rmsnorm(float *out, const float *x, const float *w, size_t n, float eps)
 {
     double ss = 0.0;
 
-    for (size_t i = 0; i < n; i++)
-        ss += (double)x[i] * x[i];
+    for (size_t i = 0; i < n; i++) {
+        float sq = x[i] * x[i];
+        ss += (double)sq;
+    }
     float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
     for (size_t i = 0; i < n; i++)
         out[i] = (x[i] * scale) * w[i];
@@ -73,7 +76,9 @@ static void rope_table(const wl_hparams *hp, float *rope, uint32_t pos, size_t n
     }
 }
 
-/* Rotate one head of head_dim values in place. */
+/* Rotate one head of head_dim values in place.  The first product of each
+ * output is fused with the rest (a compiler's contraction of llama.cpp's
+ * x0*c - x1*s, which its logits show). */
 static void rope_head(const wl_hparams *hp, float *x, const float *cs)
 {
     uint32_t half = hp->n_rot / 2;
@@ -89,12 +94,29 @@ static void rope_head(const wl_hparams *hp, float *x, const float *cs)
             b = i + half;
         }
         float x0 = x[a], x1 = x[b];
-        x[a] = x0 * c - x1 * s;
-        x[b] = x0 * s + x1 * c;
+        x[a] = fmaf(x0, c, -(x1 * s));
+        x[b] = fmaf(x0, s, x1 * c);
     }
 }
 
-/* ---- attention ------------------------------------------------------------ */
+/* ---- attention ------------------------------------------------------------
+ *
+ * In the order llama.cpp's CPU backend computes a batch of tokens (non-flash
+ * attention, F32 cache, x86 AVX-512 build, Feb 2025), so that woolly's
+ * logits equal its bits:
+ *  - KQ: ggml_vec_dot_f32 of the query with each key (the permuted query
+ *    is not contiguous, so tinyBLAS does not take it), times 1/sqrt(hd);
+ *  - softmax: ggml_v_expf, each 16 exponentials summed in float and added
+ *    in double, then every weight times (float)(1/sum);
+ *  - KQV: tinyBLAS over the positions: 16 lanes of FMAs, position j into
+ *    lane j % 16, the lanes added by wl_hsum16.
+ * llama.cpp pads the positions to a multiple of 32 with weights of exactly
+ * 0, which changes none of these sums, so a token's attention depends only
+ * on its own position.  (For a single token llama.cpp takes other paths:
+ * tinyBLAS refuses n < 2 and ggml_vec_dot_f32 sums KQV over the padded
+ * length.  woolly's answer must not depend on the batch, so it keeps the
+ * batch order for every token: its prompt rows equal llama.cpp's bits, its
+ * generated rows differ by an ulp or two.) */
 
 struct attn_job {
     woolly_session *s;
@@ -102,51 +124,56 @@ struct attn_job {
     size_t n_tok;
 };
 
-static float key_dot(const wl_kvcache *kv, const float *q, const void *key, size_t n)
+/* Key or value row POS of KV_HEAD as floats: in the cache itself for F32,
+ * converted into TMP for F16. */
+static const float *kv_row(const wl_kvcache *kv, const void *row, size_t off, size_t hd, float *tmp)
 {
     if (kv->type == WOOLLY_TYPE_F32)
-        return wl_kernels_get()->dot_f32(n, q, key);
-    const uint16_t *h = key;
-    float sum = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        sum += q[i] * wl_f16_to_f32(h[i]);
-    return sum;
+        return (const float *)((const char *)row + off);
+    const uint16_t *h = (const uint16_t *)((const char *)row + off);
+    for (size_t i = 0; i < hd; i++)
+        tmp[i] = wl_f16_to_f32(h[i]);
+    return tmp;
 }
 
-static void add_value(const wl_kvcache *kv, float *out, const void *value, float w, size_t n)
-{
-    if (kv->type == WOOLLY_TYPE_F32) {
-        const float *v = value;
-        for (size_t i = 0; i < n; i++)
-            out[i] += w * v[i];
-    } else {
-        const uint16_t *h = value;
-        for (size_t i = 0; i < n; i++)
-            out[i] += w * wl_f16_to_f32(h[i]);
-    }
-}
-
-/* One query head against every cached position up to its own (causal). */
-static void attend(const woolly_session *s, float *scores, uint32_t layer, uint32_t pos,
+/* One query head against every cached position up to its own (causal).
+ * SCRATCH holds wl_attn_scratch(n_ctx, hd) floats. */
+static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint32_t pos,
                    const float *q, float *out, uint32_t kv_head)
 {
     const wl_hparams *hp = &s->model->hp;
     const wl_kvcache *kv = &s->kv;
-    size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt;
-    float scale = 1.0f / sqrtf((float)hd), max = -INFINITY, sum = 0.0f;
+    const wl_kernels *k = wl_kernels_get();
+    size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt, n = (size_t)pos + 1;
+    float *scores = scratch, *lanes = scratch + WL_PAD16(s->n_ctx), *tmp = lanes + 16 * hd;
+    float scale = 1.0f / sqrtf((float)hd), max = -INFINITY;
 
-    for (uint32_t j = 0; j <= pos; j++) {
-        scores[j] = key_dot(kv, q, (const char *)wl_kv_key(kv, layer, j) + off, hd) * scale;
+    for (size_t j = 0; j < n; j++) {
+        const float *key = kv_row(kv, wl_kv_key(kv, layer, (uint32_t)j), off, hd, tmp);
+        float dot = k->dot_f32_ggml(hd, q, key);
+        scores[j] = dot * scale;
         if (scores[j] > max)
             max = scores[j];
     }
-    for (uint32_t j = 0; j <= pos; j++) {
-        scores[j] = expf(scores[j] - max);
-        sum += scores[j];
+    float inv = (float)(1.0 / k->softmax_exp(n, scores, scores, max));
+    for (size_t j = 0; j < n; j++)
+        scores[j] *= inv;
+
+    memset(lanes, 0, 16 * hd * sizeof *lanes);
+    if (kv->type == WOOLLY_TYPE_F32) {
+        const float *v0 = (const float *)((const char *)wl_kv_value(kv, layer, 0) + off);
+        k->wsum_lanes(n, hd, scores, v0, kv->kv_dim, lanes, 0);
+    } else {
+        for (size_t j = 0; j < n; j++)
+            k->wsum_lanes(1, hd, scores + j, kv_row(kv, wl_kv_value(kv, layer, (uint32_t)j), off, hd, tmp),
+                          hd, lanes, j);
     }
-    memset(out, 0, hd * sizeof *out);
-    for (uint32_t j = 0; j <= pos; j++)
-        add_value(kv, out, (const char *)wl_kv_value(kv, layer, j) + off, scores[j] / sum, hd);
+    /* out[i] = wl_hsum16 of lane l's element i over l, for every i at once. */
+    for (size_t w = 8; w >= 1; w /= 2)
+        for (size_t l = 0; l < w; l++)
+            for (size_t i = 0; i < hd; i++)
+                lanes[l * hd + i] += lanes[(l + w) * hd + i];
+    memcpy(out, lanes, hd * sizeof *out);
 }
 
 static void attention_rows(void *arg, int ith, int nth)
@@ -156,13 +183,13 @@ static void attention_rows(void *arg, int ith, int nth)
     const wl_hparams *hp = &s->model->hp;
     size_t q_dim = (size_t)hp->n_head * hp->head_dim;
     uint32_t group = hp->n_head / hp->n_head_kv;
-    float *scores = s->scores + (size_t)ith * s->n_ctx;
+    float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim);
     long b, e;
 
     wl_split((long)(j->n_tok * hp->n_head), ith, nth, &b, &e);
     for (long i = b; i < e; i++) {
         size_t t = (size_t)i / hp->n_head, h = (size_t)i % hp->n_head;
-        attend(s, scores, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + h * hp->head_dim,
+        attend(s, scratch, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + h * hp->head_dim,
                s->att + t * q_dim + h * hp->head_dim, (uint32_t)(h / group));
     }
 }
@@ -217,11 +244,6 @@ static void attention_block(woolly_session *s, const wl_layer *l, uint32_t layer
     residual_add(s->x, s->hb2, n_tok * d);
 }
 
-static float silu(float x)
-{
-    return x / (1.0f + expf(-x));
-}
-
 static void ffn_block(woolly_session *s, const wl_layer *l, size_t n_tok)
 {
     const wl_hparams *hp = &s->model->hp;
@@ -233,8 +255,13 @@ static void ffn_block(woolly_session *s, const wl_layer *l, size_t n_tok)
     wl_matmul(s->pool, &l->w_gate, &s->acts, s->hb, ff);
     wl_acts_prepare(&s->acts, s->pool, l->w_up.type, s->xb, d, n_tok, d);
     wl_matmul(s->pool, &l->w_up, &s->acts, s->hb2, ff);
-    for (size_t i = 0; i < n_tok * ff; i++)
-        s->hb[i] = silu(s->hb[i]) * s->hb2[i];
+    for (size_t t = 0; t < n_tok; t++) {
+        float *g = s->hb + t * ff;
+        const float *u = s->hb2 + t * ff;
+        wl_kernels_get()->silu(ff, g, g);
+        for (size_t i = 0; i < ff; i++)
+            g[i] *= u[i];
+    }
     wl_acts_invalidate(&s->acts);
     wl_acts_prepare(&s->acts, s->pool, l->w_down.type, s->hb, ff, n_tok, ff);
     wl_matmul(s->pool, &l->w_down, &s->acts, s->hb2, d);

@@ -23,7 +23,8 @@ struct woolly_session {
     float *k, *v;   /* [B][n_head_kv * head_dim] */
     float *att;     /* [B][n_head * head_dim] attention output */
     float *hb, *hb2;/* [B][max(n_ff, n_embd)] feed-forward */
-    float *scores;  /* [n_threads][n_ctx] attention weights of one query */
+    float *scores;  /* [n_threads][wl_attn_scratch()] attention weights of one
+                     * query and the lanes of its weighted sum */
     float *rope;    /* [B][n_rot] cos and sin of each position, interleaved */
     wl_acts acts;   /* converted activations */
 
@@ -34,6 +35,14 @@ struct woolly_session {
 
     char errmsg[WOOLLY_ERRBUF_SIZE];
 };
+
+#define WL_PAD16(n) (((size_t)(n) + 15) / 16 * 16)
+/* Floats of attention scratch a thread needs: the weights of N_CTX
+ * positions, 16 lanes of HEAD_DIM sums and one row of HEAD_DIM. */
+static inline size_t wl_attn_scratch(size_t n_ctx, size_t head_dim)
+{
+    return WL_PAD16(n_ctx) + 17 * head_dim;
+}
 
 /* Compute N <= n_batch tokens at positions n_past.., append them to the KV
  * cache, and write the logits of the tokens t >= FIRST_LOGIT to LOGITS

@@ -18,13 +18,13 @@
  * distance to llama.cpp does not fail the suite.  Empty this list as the
  * arithmetic is made faithful (see NEWS). */
 static const char *const known_divergent[] = {
-    "llama-spm-gqa-bf16",   /* BF16 rounding of activations flips after row 29 (0.042 > 0.026) */
+    NULL,   /* none: add "case-name", with why, before the NULL */
 };
 
 static int is_known_divergent(const char *name)
 {
     for (size_t i = 0; i < sizeof known_divergent / sizeof known_divergent[0]; i++)
-        if (strcmp(known_divergent[i], name) == 0)
+        if (known_divergent[i] && strcmp(known_divergent[i], name) == 0)
             return 1;
     return 0;
 }

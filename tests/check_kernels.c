@@ -156,6 +156,10 @@ START_TEST(process_table_is_filled)
     ck_assert_ptr_nonnull(k->dot_i8);
     ck_assert_ptr_nonnull(k->dot_bf16);
     ck_assert_ptr_nonnull(k->gemm_i8);
+    ck_assert_ptr_nonnull(k->dot_f32_ggml);
+    ck_assert_ptr_nonnull(k->softmax_exp);
+    ck_assert_ptr_nonnull(k->silu);
+    ck_assert_ptr_nonnull(k->wsum_lanes);
 }
 END_TEST
 
@@ -211,7 +215,8 @@ START_TEST(bf16_rounds_to_nearest_even)
 }
 END_TEST
 
-/* The weight-type kernels of each level against the scalar ones. */
+/* The weight-type kernels of each level against the scalar ones: F32, F16
+ * and BF16 products follow llama.cpp's order at every level, bit for bit. */
 START_TEST(type_kernels_match_scalar)
 {
     static const woolly_type types[] = { WOOLLY_TYPE_F32, WOOLLY_TYPE_F16, WOOLLY_TYPE_BF16 };
@@ -242,8 +247,75 @@ START_TEST(type_kernels_match_scalar)
                 if (n > 1024)
                     continue;
                 float want = r->vec_dot(n, wq, aq), got = k.type[types[t]].vec_dot(n, wq, aq);
-                ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)(n + 1), "%s %s vec_dot n=%zu: %g vs %g",
+                ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "%s %s vec_dot n=%zu: %.9g vs %.9g",
                               name, woolly_type_name(types[t]), n, (double)got, (double)want);
+            }
+        }
+    }
+}
+END_TEST
+
+/* ggml_v_expf: within 2 ulp of exp (4 * 2^-24 relative; the worst over
+ * every float in [-87, 88] is 3.8), its limits as ggml's. */
+START_TEST(ggml_expf_is_accurate)
+{
+    for (float x = -103.0f; x <= 88.0f; x += 0.0123f) {
+        double want = exp((double)x);
+        float got = wl_ggml_expf(x);
+        ck_assert_msg(fabs(got - want) <= 4.0 * want * 0x1p-24 + 0x1p-149, "expf(%.9g) = %.9g, not %.9g",
+                      (double)x, (double)got, want);
+    }
+    ck_assert_float_eq(wl_ggml_expf(0.0f), 1.0f);
+    ck_assert_float_eq(wl_ggml_expf(-INFINITY), 0.0f);
+    ck_assert_float_eq(wl_ggml_expf(-200.0f), 0.0f);
+    ck_assert(wl_ggml_expf(200.0f) == INFINITY);
+    ck_assert(isnan(wl_ggml_expf(NAN)));
+}
+END_TEST
+
+/* The attention and SiLU entries of every level return the scalar bits. */
+START_TEST(llama_order_kernels_match_scalar)
+{
+    static float x[4096], y[4096], v[64 * 100], w[100];
+    static float ref_out[4096], got_out[4096], ref_lanes[16 * 100], got_lanes[16 * 100];
+    uint64_t seed = 21;
+    wl_kernels ref, k;
+
+    for (size_t i = 0; i < 4096; i++) {
+        x[i] = tu_randf(&seed) * 8.0f;
+        y[i] = tu_randf(&seed);
+    }
+    x[3] = -60.0f;                 /* exponentials that are subnormal once the max is taken */
+    x[40] = -95.0f;
+    x[41] = -100.0f;
+    for (size_t i = 0; i < 64 * 100; i++)
+        v[i] = tu_randf(&seed);
+    for (size_t i = 0; i < 100; i++)
+        w[i] = tu_randf(&seed);
+    wl_kernels_fill(&ref, 0);
+    for (size_t m = 0; m < TU_N_LEVELS; m++) {
+        if (!tu_runnable(tu_level_masks[m]))
+            continue;
+        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+        for (size_t l = 0; l < N_LENGTHS; l++) {
+            size_t n = lengths[l];
+            float a = ref.dot_f32_ggml(n, x, y), b = k.dot_f32_ggml(n, x, y);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "%s dot_f32_ggml n=%zu", name, n);
+            double sa = ref.softmax_exp(n, ref_out, x, 8.0f), sb = k.softmax_exp(n, got_out, x, 8.0f);
+            ck_assert_msg(sa == sb && memcmp(ref_out, got_out, n * sizeof *got_out) == 0,
+                          "%s softmax_exp n=%zu", name, n);
+            ref.silu(n, ref_out, x);
+            k.silu(n, got_out, x);
+            ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s silu n=%zu", name, n);
+        }
+        for (size_t hd = 1; hd <= 64; hd += 21) {
+            for (size_t n = 0; n <= 100; n += 33) {
+                memset(ref_lanes, 0, sizeof ref_lanes);
+                memset(got_lanes, 0, sizeof got_lanes);
+                ref.wsum_lanes(n, hd, w, v, 64, ref_lanes, 5);
+                k.wsum_lanes(n, hd, w, v, 64, got_lanes, 5);
+                ck_assert_msg(memcmp(ref_lanes, got_lanes, sizeof ref_lanes) == 0, "%s wsum_lanes n=%zu hd=%zu",
+                              name, n, hd);
             }
         }
     }
@@ -261,6 +333,8 @@ int main(void)
     tcase_add_test(tc, dot_bf16_matches_scalar);
     tcase_add_test(tc, gemm_i8_is_exact);
     tcase_add_test(tc, type_kernels_match_scalar);
+    tcase_add_test(tc, llama_order_kernels_match_scalar);
+    tcase_add_test(tc, ggml_expf_is_accurate);
     suite_add_tcase(s, tc);
     tc = tcase_create("conversions");
     tcase_add_test(tc, f16_round_trips_every_half);

@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 
+#include "fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/x86-quant.h"
 
@@ -41,31 +42,171 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
     return sum;
 }
 
-static float f32_vec_dot(size_t n, const void *w, const void *a)
+/* ---- llama.cpp's orders (scalar.c defines them) ------------------------ */
+
+static float dot_f32_ggml(size_t n, const float *x, const float *y)
 {
-    return dot_f32(n, w, a);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t np = n & ~(size_t)63, i;
+    float sum;
+
+    for (i = 0; i < np; i += 64) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), _mm512_loadu_ps(y + i + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), _mm512_loadu_ps(y + i + 48), a3);
+    }
+    sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3)));
+    for (; i < n; i++) {
+        float p = x[i] * y[i];
+        sum += p;
+    }
+    return sum;
 }
 
-/* Half weights times float activations. */
+static float f32_vec_dot(size_t n, const void *w, const void *a)
+{
+    const float *x = w, *y = a;
+    __m512 acc = _mm512_setzero_ps();
+
+    if (n % 16)
+        return dot_f32_ggml(n, x, y);
+    for (size_t i = 0; i < n; i += 16)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), acc);
+    return _mm512_reduce_add_ps(acc);
+}
+
+/* Half weights times float activations: one 16-lane accumulator. */
 static float f16_vec_dot(size_t n, const void *w, const void *a)
 {
     const uint16_t *x = w;
     const float *y = a;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc = _mm512_setzero_ps();
+    size_t i = 0;
+    float sum;
+
+    for (; i + 16 <= n; i += 16)
+        acc = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i))),
+                              _mm512_loadu_ps(y + i), acc);
+    sum = _mm512_reduce_add_ps(acc);
+    for (; i < n; i++) {
+        float p = _cvtsh_ss(x[i]) * y[i];
+        sum += p;
+    }
+    return sum;
+}
+
+/* 16 lanes of vdpbf16ps on the 32 bfloat16 values at X and Y (exact
+ * products: see scalar.c). */
+static __m512 bf16_pairs(__m512 acc, const uint16_t *x, const uint16_t *y)
+{
+    const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000u);
+    __m512i vx = _mm512_loadu_si512(x), vy = _mm512_loadu_si512(y);
+    __m512 p1 = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_and_si512(vx, mask)),
+                              _mm512_castsi512_ps(_mm512_and_si512(vy, mask)));
+    __m512 p0 = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_slli_epi32(vx, 16)),
+                              _mm512_castsi512_ps(_mm512_slli_epi32(vy, 16)));
+
+    acc = _mm512_add_ps(acc, p1);
+    return _mm512_add_ps(acc, p0);
+}
+
+static float bf16_vec_dot(size_t n, const void *w, const void *a)
+{
+    const uint16_t *x = w, *y = a;
+    __m512 c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+    double sum = 0.0;
     size_t i = 0;
 
-    for (; i + 32 <= n; i += 32) {
-        __m512 x0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i)));
-        __m512 x1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i + 16)));
-        acc0 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(y + i), acc0);
-        acc1 = _mm512_fmadd_ps(x1, _mm512_loadu_ps(y + i + 16), acc1);
+    if (n % 32 == 0) {
+        for (; i < n; i += 32)
+            c1 = bf16_pairs(c1, x + i, y + i);
+        return _mm512_reduce_add_ps(c1);
     }
-    for (; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 x0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i));
-        acc0 = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, y + i), acc0);
+    for (; i + 64 <= n; i += 64) {
+        c1 = bf16_pairs(c1, x + i, y + i);
+        c2 = bf16_pairs(c2, x + i + 32, y + i + 32);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    sum += (double)_mm512_reduce_add_ps(c1);
+    sum += (double)_mm512_reduce_add_ps(c2);
+    for (; i < n; i++)
+        sum += (double)(wl_bf16_to_f32(x[i]) * wl_bf16_to_f32(y[i]));
+    return (float)sum;
+}
+
+/* ggml_v_expf (AVX-512): wl_ggml_expf on 16 lanes. */
+static __m512 v_expf(__m512 x)
+{
+    const __m512 r = _mm512_set1_ps(0x1.8p23f);
+    __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r);
+    __m512 n = _mm512_sub_ps(z, r);
+    __m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
+                                _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x));
+    __mmask16 big = _mm512_cmp_ps_mask(_mm512_abs_ps(n), _mm512_set1_ps(192.0f), _CMP_GT_OQ);
+    __m512 u = _mm512_mul_ps(b, b);
+    __m512 j = _mm512_fmadd_ps(
+        _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
+    __m512 res = _mm512_scalef_ps(j, n);
+
+    if (!big)
+        return res;
+    __mmask16 neg = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(), _CMP_LE_OQ);
+    __m512 alt = _mm512_mask_blend_ps(neg, _mm512_set1_ps(INFINITY), _mm512_setzero_ps());
+    return _mm512_mask_blend_ps(big, res, alt);
+}
+
+static double softmax_exp(size_t n, float *y, const float *x, float max)
+{
+    const __m512 vmax = _mm512_set1_ps(max);
+    double sum = 0.0;
+    size_t i = 0;
+
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = v_expf(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax));
+        _mm512_storeu_ps(y + i, e);
+        sum += (double)_mm512_reduce_add_ps(e);
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 e = _mm512_maskz_mov_ps(m, v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmax)));
+        _mm512_mask_storeu_ps(y + i, m, e);
+        sum += (double)_mm512_reduce_add_ps(e);
+    }
+    return sum;
+}
+
+static void silu(size_t n, float *y, const float *x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    size_t i = 0;
+
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 e = v_expf(_mm512_sub_ps(_mm512_setzero_ps(), v));
+        _mm512_storeu_ps(y + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    }
+    for (; i < n; i++)
+        y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+static void wsum_lanes(size_t n, size_t m, const float *w, const float *v, size_t ldv,
+                       float *lanes, size_t j0)
+{
+    for (size_t j = 0; j < n; j++) {
+        float *acc = lanes + ((j0 + j) % 16) * m;
+        const float *row = v + j * ldv;
+        __m512 wj = _mm512_set1_ps(w[j]);
+        size_t i = 0;
+        for (; i + 16 <= m; i += 16)
+            _mm512_storeu_ps(acc + i, _mm512_fmadd_ps(wj, _mm512_loadu_ps(row + i), _mm512_loadu_ps(acc + i)));
+        if (i < m) {
+            __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
+            _mm512_mask_storeu_ps(acc + i, k, _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(k, row + i),
+                                                              _mm512_maskz_loadu_ps(k, acc + i)));
+        }
+    }
 }
 
 void wl_kernels_init_avx512(wl_kernels *k)
@@ -73,6 +214,11 @@ void wl_kernels_init_avx512(wl_kernels *k)
     xq_init(k);
     k->type[WOOLLY_TYPE_F32].vec_dot = f32_vec_dot;
     k->type[WOOLLY_TYPE_F16].vec_dot = f16_vec_dot;
+    k->type[WOOLLY_TYPE_BF16].vec_dot = bf16_vec_dot;
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
+    k->dot_f32_ggml = dot_f32_ggml;
+    k->softmax_exp = softmax_exp;
+    k->silu = silu;
+    k->wsum_lanes = wsum_lanes;
 }

@@ -28,30 +28,35 @@ static float dot_bf16(size_t n, const uint16_t *x, const uint16_t *y)
     return sum;
 }
 
-/* BF16 weights times BF16-rounded activations, widened to float and summed
- * with one 16-lane FMA accumulator: the order llama.cpp's x86 matrix
- * products use, which keeps woolly's bf16 logits closest to llama.cpp's
- * (dpbf16 would be faster but rounds differently). */
+/* BF16 weights times BF16 activations with vdpbf16ps itself, as
+ * llama.cpp's AVX512-BF16 build does (scalar.c: wl_bf16_vec_dot_scalar). */
 static float bf16_vec_dot(size_t n, const void *w, const void *a)
 {
     const uint16_t *x = w, *y = a;
-    __m512 acc = _mm512_setzero_ps();
+    __m512 c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+    double sum = 0.0;
     size_t i = 0;
 
-    for (; i + 16 <= n; i += 16) {
-        __m512 vx = _mm512_castsi512_ps(_mm512_slli_epi32(
-            _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(x + i))), 16));
-        __m512 vy = _mm512_castsi512_ps(_mm512_slli_epi32(
-            _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(y + i))), 16));
-        acc = _mm512_fmadd_ps(vx, vy, acc);
+    if (n % 32 == 0) {
+        for (; i < n; i += 32)
+            c1 = _mm512_dpbf16_ps(c1, (__m512bh)_mm512_loadu_si512(x + i), (__m512bh)_mm512_loadu_si512(y + i));
+        return _mm512_reduce_add_ps(c1);
     }
-    if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        __m512 vx = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, x + i)), 16));
-        __m512 vy = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, y + i)), 16));
-        acc = _mm512_fmadd_ps(vx, vy, acc);
+    for (; i + 64 <= n; i += 64) {
+        c1 = _mm512_dpbf16_ps(c1, (__m512bh)_mm512_loadu_si512(x + i), (__m512bh)_mm512_loadu_si512(y + i));
+        c2 = _mm512_dpbf16_ps(c2, (__m512bh)_mm512_loadu_si512(x + i + 32),
+                              (__m512bh)_mm512_loadu_si512(y + i + 32));
     }
-    return _mm512_reduce_add_ps(acc);
+    sum += (double)_mm512_reduce_add_ps(c1);
+    sum += (double)_mm512_reduce_add_ps(c2);
+    for (; i < n; i++) {
+        uint32_t ux = (uint32_t)x[i] << 16, uy = (uint32_t)y[i] << 16;
+        float fx, fy;
+        memcpy(&fx, &ux, sizeof fx);
+        memcpy(&fy, &uy, sizeof fy);
+        sum += (double)(fx * fy);
+    }
+    return (float)sum;
 }
 
 void wl_kernels_init_bf16(wl_kernels *k)

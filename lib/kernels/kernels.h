@@ -11,8 +11,10 @@
 #ifndef WOOLLY_KERNELS_H
 #define WOOLLY_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "woolly.h"
 
@@ -48,9 +50,70 @@ typedef struct wl_kernels {
                     const int8_t *a, size_t lda,
                     const int8_t *b, size_t ldb,
                     int32_t *c, size_t ldc);
+    /* The float arithmetic around the matrix products, in the order of
+     * llama.cpp's x86 AVX-512 build (Feb 2025) when it computes a batch of
+     * two or more tokens (scalar.c defines each; every level returns the
+     * same bits): */
+    /* ggml_vec_dot_f32: four 16-lane FMA accumulators over steps of 64,
+     * combined (0+2)+(1+3), lanes added as wl_hsum16, then the n % 64
+     * leftovers added one rounded product at a time. */
+    float (*dot_f32_ggml)(size_t n, const float *x, const float *y);
+    /* ggml_vec_soft_max_f32's exponentials: y[i] = ggml_v_expf(x[i] - max)
+     * for i < n; returns the sum, each chunk of 16 summed in float
+     * (wl_hsum16, missing lanes 0) and added to a double. */
+    double (*softmax_exp)(size_t n, float *y, const float *x, float max);
+    /* ggml_vec_silu_f32: y[i] = x[i] / (1 + ggml_v_expf(-x[i])) on chunks of
+     * 16, x/(1 + expf(-x)) for the n % 16 others. */
+    void (*silu)(size_t n, float *y, const float *x);
+    /* tinyBLAS's accumulation of a weighted sum of rows: for j < n,
+     * lane = (j0 + j) % 16, lanes[lane*m + i] = fma(w[j], v[j*ldv + i],
+     * lanes[lane*m + i]) for i < m. */
+    void (*wsum_lanes)(size_t n, size_t m, const float *w, const float *v, size_t ldv,
+                       float *lanes, size_t j0);
     /* Per weight type; entries of types woolly cannot compute are NULL. */
     wl_type_kernels type[WOOLLY_TYPE_COUNT];
 } wl_kernels;
+
+/* _mm512_reduce_add_ps's order: halves added until one lane is left. */
+static inline float wl_hsum16(const float a[16])
+{
+    float t[8], u[4], v0, v1;
+
+    for (int i = 0; i < 8; i++)
+        t[i] = a[i] + a[i + 8];
+    for (int i = 0; i < 4; i++)
+        u[i] = t[i] + t[i + 4];
+    v0 = u[0] + u[2];
+    v1 = u[1] + u[3];
+    return v0 + v1;
+}
+
+/* ggml_v_expf for AVX-512 (an ARM optimized-routines design: 1.5 ulp),
+ * lane by lane: the reference for every level's vector version. */
+static inline float wl_ggml_expf(float x)
+{
+    const float r = 0x1.8p23f;
+    float z = fmaf(x, 0x1.715476p+0f, r);
+    float n = z - r;
+    float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    float u = b * b;
+    float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                        fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                   u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    if (fabsf(n) > 192.0f)
+        return n <= 0.0f ? 0.0f : INFINITY;
+    if (n != n)
+        return n;
+    /* j * 2^n rounded once (vscalefps): j * 2^(n/2) is exact (normal),
+     * the second factor rounds. */
+    int e = (int)n, e1 = e / 2, e2 = e - e1;
+    uint32_t b1 = (uint32_t)(e1 + 127) << 23, b2 = (uint32_t)(e2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    float js = j * s1;
+    return js * s2;
+}
 
 /* The table for this process (cpu.c); initialised on first use. */
 const wl_kernels *wl_kernels_get(void);
@@ -75,6 +138,13 @@ float wl_dot_bf16_scalar(size_t n, const uint16_t *x, const uint16_t *y);
 void wl_f16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_f16_to_float_scalar(const void *x, float *y, size_t n);
 float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_dot_f32_ggml_scalar(size_t n, const float *x, const float *y);
+float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a);
+float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a);
+double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max);
+void wl_silu_scalar(size_t n, float *y, const float *x);
+void wl_wsum_lanes_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv,
+                          float *lanes, size_t j0);
 void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_bf16_to_float_scalar(const void *x, float *y, size_t n);
 float wl_q4_0_vec_dot_scalar(size_t n, const void *w, const void *a);

@@ -40,9 +40,26 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
     return sum;
 }
 
+/* F32 weights in the order every level uses (scalar.c: one 16-lane FMA
+ * accumulator, here four registers of 4, added as wl_hsum16). */
 static float f32_vec_dot(size_t n, const void *w, const void *a)
 {
-    return dot_f32(n, w, a);
+    const float *x = w, *y = a;
+    float32x4_t acc[4];
+    float u[4], v0, v1;
+
+    if (n % 16)
+        return wl_dot_f32_ggml_scalar(n, x, y);
+    for (int r = 0; r < 4; r++)
+        acc[r] = vdupq_n_f32(0.0f);
+    for (size_t i = 0; i < n; i += 16)
+        for (int r = 0; r < 4; r++)
+            acc[r] = vfmaq_f32(acc[r], vld1q_f32(x + i + 4 * r), vld1q_f32(y + i + 4 * r));
+    /* lanes 0-3 + 8-11, 4-7 + 12-15, then those halves, then pairs */
+    vst1q_f32(u, vaddq_f32(vaddq_f32(acc[0], acc[2]), vaddq_f32(acc[1], acc[3])));
+    v0 = u[0] + u[2];
+    v1 = u[1] + u[3];
+    return v0 + v1;
 }
 
 void wl_kernels_init_neon(wl_kernels *k)

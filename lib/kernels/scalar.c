@@ -55,9 +55,45 @@ static void f32_to_float(const void *x, float *y, size_t n)
     memcpy(y, x, n * sizeof *y);
 }
 
-static float f32_vec_dot(size_t n, const void *w, const void *a)
+/* ggml_vec_dot_f32 on AVX-512 (see kernels.h).  The leftover products are
+ * rounded before they are added: llama.cpp's logits say so. */
+float wl_dot_f32_ggml_scalar(size_t n, const float *x, const float *y)
 {
-    return wl_dot_f32_scalar(n, w, a);
+    float acc[4][16] = { { 0 } }, sum;
+    size_t np = n & ~(size_t)63, i;
+
+    for (i = 0; i < np; i += 64)
+        for (int a = 0; a < 4; a++)
+            for (int l = 0; l < 16; l++)
+                acc[a][l] = fmaf(x[i + 16 * a + l], y[i + 16 * a + l], acc[a][l]);
+    for (int l = 0; l < 16; l++) {
+        acc[0][l] += acc[2][l];
+        acc[1][l] += acc[3][l];
+    }
+    for (int l = 0; l < 16; l++)
+        acc[0][l] += acc[1][l];
+    sum = wl_hsum16(acc[0]);
+    for (; i < n; i++) {
+        float p = x[i] * y[i];
+        sum += p;
+    }
+    return sum;
+}
+
+/* F32 weights times float activations as llamafile's tinyBLAS computes them
+ * for a batch (k % 16 == 0): one 16-lane FMA accumulator, then wl_hsum16;
+ * other lengths take ggml_vec_dot_f32, as llama.cpp does. */
+float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a)
+{
+    const float *x = w, *y = a;
+    float acc[16] = { 0 };
+
+    if (n % 16)
+        return wl_dot_f32_ggml_scalar(n, x, y);
+    for (size_t i = 0; i < n; i += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    return wl_hsum16(acc);
 }
 
 void wl_f16_from_float_scalar(const float *x, void *y, size_t n)
@@ -77,15 +113,24 @@ void wl_f16_to_float_scalar(const void *x, float *y, size_t n)
 }
 
 /* Half weights times float activations, as llama.cpp's F16 matrix
- * products on x86 do (the activations are not rounded to half). */
+ * products on x86 do for a batch (tinyBLAS; the activations are not rounded
+ * to half): 16 lanes of FMAs over every 16 elements, wl_hsum16, then any
+ * n % 16 leftover products added one by one. */
 float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a)
 {
     const uint16_t *x = w;
     const float *y = a;
-    float sum = 0.0f;
+    float acc[16] = { 0 }, sum;
+    size_t nv = n & ~(size_t)15, i;
 
-    for (size_t i = 0; i < n; i++)
-        sum += wl_f16_to_f32(x[i]) * y[i];
+    for (i = 0; i < nv; i += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] = fmaf(wl_f16_to_f32(x[i + l]), y[i + l], acc[l]);
+    sum = wl_hsum16(acc);
+    for (; i < n; i++) {
+        float p = wl_f16_to_f32(x[i]) * y[i];
+        sum += p;
+    }
     return sum;
 }
 
@@ -105,9 +150,89 @@ void wl_bf16_to_float_scalar(const void *x, float *y, size_t n)
         y[i] = wl_bf16_to_f32(h[i]);
 }
 
-static float bf16_vec_dot(size_t n, const void *w, const void *a)
+/* One lane of vdpbf16ps: acc + x[1]*y[1], then + x[0]*y[0].  Products of
+ * two bfloat16 values are exact in float, so fusing changes nothing; the
+ * instruction also treats denormals as zero, which this does not (values
+ * below 1.2e-38: none in practice). */
+static float bf16_pair(float acc, const uint16_t *x, const uint16_t *y)
 {
-    return wl_dot_bf16_scalar(n, w, a);
+    float p1 = wl_bf16_to_f32(x[1]) * wl_bf16_to_f32(y[1]);
+    float p0 = wl_bf16_to_f32(x[0]) * wl_bf16_to_f32(y[0]);
+
+    acc += p1;
+    acc += p0;
+    return acc;
+}
+
+/* BF16 weights times BF16 activations as llama.cpp's AVX512-BF16 build
+ * computes them for a batch: tinyBLAS with vdpbf16ps (k % 32 == 0), 16
+ * lanes, lane l taking the pair 2l, 2l+1 of every 32 elements; for other
+ * lengths ggml_vec_dot_bf16: two such accumulators over steps of 64, each
+ * lane-summed into a double, then the leftover products. */
+float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a)
+{
+    const uint16_t *x = w, *y = a;
+    float c1[16] = { 0 }, c2[16] = { 0 };
+    double sum = 0.0;
+    size_t i = 0;
+
+    if (n % 32 == 0) {
+        for (; i < n; i += 32)
+            for (int l = 0; l < 16; l++)
+                c1[l] = bf16_pair(c1[l], x + i + 2 * l, y + i + 2 * l);
+        return wl_hsum16(c1);
+    }
+    for (; i + 64 <= n; i += 64)
+        for (int l = 0; l < 16; l++) {
+            c1[l] = bf16_pair(c1[l], x + i + 2 * l, y + i + 2 * l);
+            c2[l] = bf16_pair(c2[l], x + i + 32 + 2 * l, y + i + 32 + 2 * l);
+        }
+    sum += (double)wl_hsum16(c1);
+    sum += (double)wl_hsum16(c2);
+    for (; i < n; i++)
+        sum += (double)(wl_bf16_to_f32(x[i]) * wl_bf16_to_f32(y[i]));
+    return (float)sum;
+}
+
+/* ---- attention and SiLU ---------------------------------------------------
+ * The reference versions of the entries kernels.h describes. */
+
+double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max)
+{
+    double sum = 0.0;
+
+    for (size_t c = 0; c < n; c += 16) {
+        float e[16] = { 0 };
+        for (size_t j = c; j < c + 16 && j < n; j++) {
+            float d = x[j] - max;
+            y[j] = e[j - c] = wl_ggml_expf(d);
+        }
+        sum += (double)wl_hsum16(e);
+    }
+    return sum;
+}
+
+void wl_silu_scalar(size_t n, float *y, const float *x)
+{
+    size_t nv = n & ~(size_t)15, i;
+
+    for (i = 0; i < nv; i++) {
+        float e = wl_ggml_expf(0.0f - x[i]);
+        y[i] = x[i] / (1.0f + e);
+    }
+    for (; i < n; i++)
+        y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void wl_wsum_lanes_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv,
+                          float *lanes, size_t j0)
+{
+    for (size_t j = 0; j < n; j++) {
+        float *acc = lanes + ((j0 + j) % 16) * m;
+        const float *row = v + j * ldv;
+        for (size_t i = 0; i < m; i++)
+            acc[i] = fmaf(w[j], row[i], acc[i]);
+    }
 }
 
 /* ---- Quantized weights ----------------------------------------------------
@@ -465,15 +590,20 @@ static void set_quant_types(wl_kernels *k)
 void wl_kernels_init_scalar(wl_kernels *k)
 {
     memset(k, 0, sizeof *k);
-    k->type[WOOLLY_TYPE_F32] = (wl_type_kernels){ WOOLLY_TYPE_F32, f32_copy, f32_to_float, f32_vec_dot };
+    k->type[WOOLLY_TYPE_F32] = (wl_type_kernels){ WOOLLY_TYPE_F32, f32_copy, f32_to_float,
+                                                  wl_f32_vec_dot_scalar };
     k->type[WOOLLY_TYPE_F16] = (wl_type_kernels){ WOOLLY_TYPE_F32, wl_f16_from_float_scalar,
                                                   wl_f16_to_float_scalar, wl_f16_vec_dot_scalar };
     k->type[WOOLLY_TYPE_BF16] = (wl_type_kernels){ WOOLLY_TYPE_BF16, wl_bf16_from_float_scalar,
-                                                   wl_bf16_to_float_scalar, bf16_vec_dot };
+                                                   wl_bf16_to_float_scalar, wl_bf16_vec_dot_scalar };
     set_quant_types(k);
 
     k->dot_f32 = wl_dot_f32_scalar;
     k->dot_i8 = wl_dot_i8_scalar;
     k->dot_bf16 = wl_dot_bf16_scalar;
     k->gemm_i8 = wl_gemm_i8_scalar;
+    k->dot_f32_ggml = wl_dot_f32_ggml_scalar;
+    k->softmax_exp = wl_softmax_exp_scalar;
+    k->silu = wl_silu_scalar;
+    k->wsum_lanes = wl_wsum_lanes_scalar;
 }
