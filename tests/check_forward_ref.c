@@ -13,22 +13,6 @@
 #include "testutil.h"
 #include "woolly.h"
 
-/* Cases that do not meet the reference yet, with why; they are run and
- * reported, and must still be batch- and thread-invariant, but their
- * distance to llama.cpp does not fail the suite.  Empty this list as the
- * arithmetic is made faithful (see NEWS). */
-static const char *const known_divergent[] = {
-    NULL,   /* none: add "case-name", with why, before the NULL */
-};
-
-static int is_known_divergent(const char *name)
-{
-    for (size_t i = 0; i < sizeof known_divergent / sizeof known_divergent[0]; i++)
-        if (known_divergent[i] && strcmp(known_divergent[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 static const char *dir;
 static ref_case *cases;
 static size_t n_cases;
@@ -112,14 +96,11 @@ START_TEST(case_matches_llama_cpp)
                    argmax(w, c->n_vocab));
         }
     }
-    printf("%-24s rows %3zu  max|diff| %.3g  (tolerance %.3g, %.1f%% of it)%s\n", c->name, n_tok - 1,
-           worst, c->tol_max_abs, 100 * worst / c->tol_max_abs,
-           is_known_divergent(c->name) ? "  KNOWN DIVERGENCE" : "");
-    if (!is_known_divergent(c->name)) {
-        ck_assert_msg(argmax_ok, "%s: an arg-max differs from llama.cpp's", c->name);
-        ck_assert_msg(worst <= c->tol_max_abs, "%s: row %zu differs by %g > %g", c->name, worst_row,
-                      worst, c->tol_max_abs);
-    }
+    printf("%-24s rows %3zu  max|diff| %.3g  (tolerance %.3g, %.1f%% of it)\n", c->name, n_tok - 1,
+           worst, c->tol_max_abs, 100 * worst / c->tol_max_abs);
+    ck_assert_msg(argmax_ok, "%s: an arg-max differs from llama.cpp's", c->name);
+    ck_assert_msg(worst <= c->tol_max_abs, "%s: row %zu differs by %g > %g", c->name, worst_row, worst,
+                  c->tol_max_abs);
 
     /* The same rows, bit for bit, in batches of 16 on 2 threads. */
     float *again = teacher_force(c, tok, n_tok, 16, 3, 2, 16);
@@ -145,10 +126,6 @@ START_TEST(prompt_and_greedy_generation_match)
     size_t n_tok, n;
     int32_t *want = ref_load_tokens(dir, c->name, &n_tok), *got;
 
-    if (is_known_divergent(c->name)) {
-        free(want);
-        return;
-    }
     snprintf(path, sizeof path, "%s/%s", dir, c->model);
     ck_assert_msg(woolly_model_load(path, NULL, &m, err, sizeof err) == WOOLLY_OK, "%s", err);
     ck_assert_ptr_nonnull(woolly_model_vocab(m));
