@@ -59,7 +59,7 @@ void wl_acts_prepare(wl_acts *acts, wl_pool *pool, woolly_type wtype, const floa
     acts->cols = cols;
     acts->row_bytes = (size_t)row_bytes;
     acts->aux = NULL;
-    if (vt == WOOLLY_TYPE_Q8_0 && n_tok > 1) {
+    if (vt == WOOLLY_TYPE_Q8_0) {
         size_t off = (n_tok * acts->row_bytes + 63) / 64 * 64;
         acts->aux = (char *)acts->data + off;
     }
@@ -112,8 +112,8 @@ void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y,
     const wl_type_kernels *tk = &wl_kernels_get()->type[w->type];
     struct matmul_job job = { w, acts, y, ldy, tk->vec_dot, NULL };
 
-    /* Several tokens: the tiled kernel, where there is one (the same bits). */
-    if (acts->n_tok > 1 && (acts->aux || acts->type != WOOLLY_TYPE_Q8_0))
+    /* The tiled kernel, where there is one (the same bits). */
+    if (acts->aux || acts->type != WOOLLY_TYPE_Q8_0)
         job.gemm = tk->gemm;
 
     wl_pool_run(pool, matmul_rows, &job);

@@ -141,6 +141,32 @@ static inline __attribute__((always_inline)) void tile32(const strip32 *S, size_
     case 7: CALL(7); break; default: CALL(8); break;                            \
     }
 
+/* One Q4_0 (WBYTES 18) or Q8_0 block of 16 rows times one token's block A. */
+static inline __m512 unpacked_dot(size_t wbytes, const uint8_t *w, __m512i idx, __mmask16 m, const uint8_t *a,
+                                  const wl_q8_0_aux *aux, __m512 acc)
+{
+    __m512i s0 = _mm512_set1_epi32(aux->corr), s1 = _mm512_setzero_si512();
+    __m512 d = f16_lanes(gather(m, idx, w), 0);
+
+    if (wbytes == sizeof(wl_block_q4_0)) {
+        const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8(120);
+        UNROLL for (int g = 0; g < 4; g++) {
+            __m512i q = gather(m, idx, w + 2 + 4 * g);
+            s0 = _mm512_dpbusd_epi32(s0, _mm512_add_epi8(_mm512_and_si512(q, low4), bias), bcast32(a + 2 + 4 * g));
+            s1 = _mm512_dpbusd_epi32(s1, _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q, 4), low4), bias),
+                                     bcast32(a + 2 + 16 + 4 * g));
+        }
+    } else {
+        const __m512i bias = _mm512_set1_epi8((char)0x80);
+        UNROLL for (int g = 0; g < 8; g += 2) {
+            s0 = _mm512_dpbusd_epi32(s0, _mm512_xor_si512(gather(m, idx, w + 2 + 4 * g), bias), bcast32(a + 2 + 4 * g));
+            s1 = _mm512_dpbusd_epi32(s1, _mm512_xor_si512(gather(m, idx, w + 6 + 4 * g), bias), bcast32(a + 6 + 4 * g));
+        }
+    }
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(d, _mm512_set1_ps(aux->d)),
+                           acc);
+}
+
 static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, size_t), size_t wbytes,
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
@@ -153,6 +179,15 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, 
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
         __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        if (n_tok == 1) {
+            /* One token: each block straight from the gather to its dot. */
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t b = 0; b < nb; b++)
+                acc = unpacked_dot(wbytes, wr + b * wbytes, idx, m, (const uint8_t *)a + b * sizeof(wl_block_q8_0),
+                                   &aux[b], acc);
+            _mm512_mask_storeu_ps(out + r0, m, acc);
+            continue;
+        }
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
             pack(&S, wr + k0 * wbytes, idx, m, kn);
@@ -352,6 +387,13 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
     stripk S;
     const size_t nb = n / WL_QK_K, wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
     const __m512i idx = row_index(w_stride);
+
+    if (n_tok == 1) {
+        /* One token: unpacking costs more than it saves; the row dots. */
+        for (size_t r = 0; r < nr; r++)
+            out[r] = (q6 ? q6_k_vec_dot : q4_k_vec_dot)(n, (const uint8_t *)w + r * w_stride, a);
+        return;
+    }
 
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
         __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
