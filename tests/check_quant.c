@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -620,6 +621,69 @@ START_TEST(to_float_levels_match_scalar)
 }
 END_TEST
 
+/* Tiled products: every output is bit for bit the scalar vec_dot of its
+ * row and token, for row counts off the tile size, every token count up to
+ * past one tile, and rows longer than a chunk of unpacked blocks. */
+START_TEST(gemm_levels_match_scalar)
+{
+    enum { NR = 37, NT = 19, LDO = NR + 3 };
+    wl_kernels ref, k;
+
+    wl_kernels_fill(&ref, 0);
+    for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++) {
+        woolly_type type = weight_types[ti];
+        const wl_type_kernels *r = &ref.type[type];
+        size_t bs = block_size(type), bb = woolly_type_block_bytes(type);
+        size_t ab = woolly_type_block_bytes(r->vec_dot_type);
+        const size_t lens[] = { 1, 3, bs == WL_QK ? 80 : 9 };
+        for (size_t li = 0; li < 3; li++) {
+            size_t n = lens[li] * bs, wrow = n / bs * bb, arow = n / bs * ab;
+            uint8_t *w = malloc(NR * wrow), *a = malloc(NT * arow);
+            float *x = malloc(n * sizeof *x), *want = malloc(NT * LDO * sizeof *want);
+            float *got = malloc(NT * LDO * sizeof *got);
+            wl_q8_0_aux *aux = malloc(NT * (n / WL_QK) * sizeof *aux);
+            ck_assert(w && a && x && want && got && aux);
+            random_weights(type, w, NR * n, 40 + ti);
+            for (size_t t = 0; t < NT; t++) {
+                fill_data(x, n, 100 + t);
+                if (t % 5 == 4)
+                    for (size_t i = 0; i < n; i++)
+                        x[i] = i % 3 ? 1000.0f : -1000.0f;
+                ref.type[r->vec_dot_type].from_float(x, a + t * arow, n);
+                if (r->vec_dot_type == WOOLLY_TYPE_Q8_0)
+                    wl_q8_0_aux_fill(a + t * arow, n, aux + t * (n / WL_QK));
+            }
+            for (size_t t = 0; t < NT; t++)
+                for (size_t i = 0; i < NR; i++)
+                    want[t * LDO + i] = r->vec_dot(n, w + i * wrow, a + t * arow);
+            for (size_t m = 0; m < TU_N_LEVELS; m++) {
+                if (!tu_runnable(tu_level_masks[m]))
+                    continue;
+                const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+                if (!k.type[type].gemm)
+                    continue;
+                for (size_t nr = 1; nr <= NR; nr += 9)
+                    for (size_t nt = 1; nt <= NT; nt += (nt < 10 ? 1 : 9)) {
+                        for (size_t i = 0; i < NT * LDO; i++)
+                            got[i] = 12345.0f;
+                        k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, LDO);
+                        for (size_t t = 0; t < NT; t++)
+                            for (size_t i = 0; i < LDO; i++) {
+                                int inside = t < nt && i < nr;
+                                ck_assert_msg(inside ? memcmp(&got[t * LDO + i], &want[t * LDO + i], sizeof *got) == 0
+                                                     : got[t * LDO + i] == 12345.0f,
+                                              "%s %s gemm n=%zu nr=%zu nt=%zu at row %zu token %zu: %a vs %a", name,
+                                              woolly_type_name(type), n, nr, nt, i, t, (double)got[t * LDO + i],
+                                              (double)want[t * LDO + i]);
+                            }
+                    }
+            }
+            free(w), free(a), free(x), free(want), free(got), free(aux);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("quant");
@@ -638,6 +702,7 @@ int main(void)
     tcase_add_test(tc, vec_dot_levels_match_scalar);
     tcase_add_test(tc, activation_quantizers_match_scalar);
     tcase_add_test(tc, to_float_levels_match_scalar);
+    tcase_add_test(tc, gemm_levels_match_scalar);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

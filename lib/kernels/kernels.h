@@ -35,7 +35,25 @@ typedef struct wl_type_kernels {
     void (*to_float)(const void *x, float *y, size_t n);
     /* sum over N elements of w (this type) times a (vec_dot_type). */
     float (*vec_dot)(size_t n, const void *w, const void *a);
+    /* out[t*ldo + r] = vec_dot(n, w + r*w_stride, a + t*a_stride) for the
+     * NR rows and NT tokens, with the same bits, computed in tiles that
+     * unpack each weight block once for many tokens.  AUX: for Q8_0
+     * activations, n/32 wl_q8_0_aux a token (wl_q8_0_aux_fill), tokens one
+     * after another; unused otherwise.  NULL where a level has none. */
+    void (*gemm)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                 const void *aux, size_t nt, float *out, size_t ldo);
 } wl_type_kernels;
+
+/* What the tiled kernels need of each Q8_0 activation block besides its
+ * quants: the scale as a float, and -128 times the sum of the quants (they
+ * take the weights as unsigned bytes, 128 too large). */
+typedef struct wl_q8_0_aux {
+    float d;
+    int32_t corr;
+} wl_q8_0_aux;
+
+/* The aux of N elements of Q8_0 activations at A. */
+void wl_q8_0_aux_fill(const void *a, size_t n, wl_q8_0_aux *aux);
 
 typedef struct wl_kernels {
     /* sum_i x[i]*y[i] over n floats. */

@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include <immintrin.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #define WL_X86_VNNI 1
@@ -30,8 +32,419 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
     return sum;
 }
 
+/* ---- tiled products: 16 weight rows times up to 8 tokens -------------------
+ *
+ * A strip of 16 weight rows is unpacked once per chunk of blocks into
+ * unsigned bytes (one zmm lane per row, 4 consecutive elements a lane),
+ * and every token of the product is dotted with it: each activation dword
+ * is broadcast, so one vpdpbusd does 16 rows' 4 products.  The integer sums
+ * are exact whatever their order; the float chain of each output, block
+ * after block, is the vec_dot's own (fma(sum, dw*da, acc), per lane), so
+ * every output has the bits that vec_dot gives it.  Partial sums wait in
+ * OUT between chunks (floats stored and reloaded exactly). */
+
+#define GR 16        /* rows per strip: a zmm lane each */
+#define GT 8         /* tokens per tile */
+#define UNROLL _Pragma("GCC unroll 16")
+
+static inline __m512i row_index(size_t w_stride)
+{
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                              _mm512_set1_epi32((int)w_stride));
+}
+
+static inline __m512i gather(__mmask16 m, __m512i idx, const uint8_t *p)
+{
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
+}
+
+static inline __m512i bcast32(const void *p)
+{
+    int32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* The f16 in the low (HIGH: high) half of each dword, as floats. */
+static inline __m512 f16_lanes(__m512i v, int high)
+{
+    if (high)
+        v = _mm512_srli_epi32(v, 16);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
+}
+
+static inline __m512 load_acc(int first, __mmask16 m, const float *p)
+{
+    return first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, p);
+}
+
+/* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
+
+#define KC32 64      /* blocks of 32 per chunk */
+
+typedef struct {
+    __m512i w[KC32][8];   /* group g: elements 4g..4g+3, plus 128 (q4_0: q + 120) */
+    __m512 d[KC32];
+} strip32;
+
+static void pack_q4_0(strip32 *S, const uint8_t *w, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8(120);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_0)) {
+        S->d[b] = f16_lanes(gather(m, idx, w), 0);
+        for (int g = 0; g < 4; g++) {
+            __m512i q = gather(m, idx, w + 2 + 4 * g);
+            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q, low4), bias);
+            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q, 4), low4), bias);
+        }
+    }
+}
+
+static void pack_q8_0(strip32 *S, const uint8_t *w, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q8_0)) {
+        S->d[b] = f16_lanes(gather(m, idx, w), 0);
+        for (int g = 0; g < 8; g++)
+            S->w[b][g] = _mm512_xor_si512(gather(m, idx, w + 2 + 4 * g), bias);
+    }
+}
+
+static inline __attribute__((always_inline)) void tile32(const strip32 *S, size_t nb, const uint8_t *a,
+                                                         size_t a_stride, const wl_q8_0_aux *aux,
+                                                         size_t aux_stride, int nt, __m512 acc[GT])
+{
+    for (size_t b = 0; b < nb; b++) {
+        __m512i s[GT];
+        UNROLL for (int t = 0; t < nt; t++)
+            s[t] = _mm512_set1_epi32(aux[(size_t)t * aux_stride + b].corr);
+        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
+        UNROLL for (int g = 0; g < 8; g++) {
+            __m512i wv = S->w[b][g];
+            UNROLL for (int t = 0; t < nt; t++)
+                s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(ab + (size_t)t * a_stride + 4 * g));
+        }
+        UNROLL for (int t = 0; t < nt; t++)
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]),
+                                     _mm512_mul_ps(S->d[b], _mm512_set1_ps(aux[(size_t)t * aux_stride + b].d)),
+                                     acc[t]);
+    }
+}
+
+#define TILE_CASES(CALL)                                                        \
+    switch (nt) {                                                               \
+    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break;     \
+    case 4: CALL(4); break; case 5: CALL(5); break; case 6: CALL(6); break;     \
+    case 7: CALL(7); break; default: CALL(8); break;                            \
+    }
+
+/* One Q4_0 (WBYTES 18) or Q8_0 block of 16 rows times one token's block A. */
+static inline __m512 unpacked_dot(size_t wbytes, const uint8_t *w, __m512i idx, __mmask16 m, const uint8_t *a,
+                                  const wl_q8_0_aux *aux, __m512 acc)
+{
+    __m512i s0 = _mm512_set1_epi32(aux->corr), s1 = _mm512_setzero_si512();
+    __m512 d = f16_lanes(gather(m, idx, w), 0);
+
+    if (wbytes == sizeof(wl_block_q4_0)) {
+        const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8(120);
+        UNROLL for (int g = 0; g < 4; g++) {
+            __m512i q = gather(m, idx, w + 2 + 4 * g);
+            s0 = _mm512_dpbusd_epi32(s0, _mm512_add_epi8(_mm512_and_si512(q, low4), bias), bcast32(a + 2 + 4 * g));
+            s1 = _mm512_dpbusd_epi32(s1, _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q, 4), low4), bias),
+                                     bcast32(a + 2 + 16 + 4 * g));
+        }
+    } else {
+        const __m512i bias = _mm512_set1_epi8((char)0x80);
+        UNROLL for (int g = 0; g < 8; g += 2) {
+            s0 = _mm512_dpbusd_epi32(s0, _mm512_xor_si512(gather(m, idx, w + 2 + 4 * g), bias), bcast32(a + 2 + 4 * g));
+            s1 = _mm512_dpbusd_epi32(s1, _mm512_xor_si512(gather(m, idx, w + 6 + 4 * g), bias), bcast32(a + 6 + 4 * g));
+        }
+    }
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(d, _mm512_set1_ps(aux->d)),
+                           acc);
+}
+
+static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, size_t), size_t wbytes,
+                   size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                   const void *vaux, size_t n_tok, float *out, size_t ldo)
+{
+    strip32 S;
+    const size_t nb = n / WL_QK;
+    const wl_q8_0_aux *aux = vaux;
+    const __m512i idx = row_index(w_stride);
+
+    for (size_t r0 = 0; r0 < nr; r0 += GR) {
+        __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        if (n_tok == 1) {
+            /* One token: each block straight from the gather to its dot. */
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t b = 0; b < nb; b++)
+                acc = unpacked_dot(wbytes, wr + b * wbytes, idx, m, (const uint8_t *)a + b * sizeof(wl_block_q8_0),
+                                   &aux[b], acc);
+            _mm512_mask_storeu_ps(out + r0, m, acc);
+            continue;
+        }
+        for (size_t k0 = 0; k0 < nb; k0 += KC32) {
+            size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
+            pack(&S, wr + k0 * wbytes, idx, m, kn);
+            for (size_t t0 = 0; t0 < n_tok; t0 += GT) {
+                int nt = n_tok - t0 < GT ? (int)(n_tok - t0) : GT;
+                __m512 acc[GT];
+                float *o = out + t0 * ldo + r0;
+                for (int t = 0; t < nt; t++)
+                    acc[t] = load_acc(k0 == 0, m, o + (size_t)t * ldo);
+                const uint8_t *at = (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0);
+                const wl_q8_0_aux *xt = aux + t0 * nb + k0;
+#define CALL32(NT) tile32(&S, kn, at, a_stride, xt, nb, NT, acc)
+                TILE_CASES(CALL32)
+                for (int t = 0; t < nt; t++)
+                    _mm512_mask_storeu_ps(o + (size_t)t * ldo, m, acc[t]);
+            }
+        }
+    }
+}
+
+static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm32(pack_q4_0, sizeof(wl_block_q4_0), n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm32(pack_q8_0, sizeof(wl_block_q8_0), n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+/* ---- Q4_K and Q6_K weights, Q8_K activations ---- */
+
+#define KCK 8        /* super-blocks per chunk */
+
+typedef struct {
+    __m512i w[KCK][64];   /* dword i: elements 4i..4i+3 (0..15 q4_k, 0..63 q6_k) */
+    __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16) */
+    __m512i pair[KCK][8]; /* int16 pairs against bsums[2p], bsums[2p+1]: q4_k mins, q6_k scales */
+    __m512 d[KCK], dmin[KCK];
+} stripk;
+
+static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
+        int32_t sc[8][GR], mn[8][GR];
+        __m512i dd = gather(m, idx, w);
+        S->d[b] = f16_lanes(dd, 0);
+        S->dmin[b] = f16_lanes(dd, 1);
+        for (int r = 0; r < GR; r++) {
+            uint8_t s8[8] = { 0 }, m8[8] = { 0 };
+            if (m >> r & 1)
+                wl_q4_k_scales(w + (size_t)r * w_stride + offsetof(wl_block_q4_k, scales), s8, m8);
+            for (int j = 0; j < 8; j++) {
+                sc[j][r] = s8[j];
+                mn[j][r] = m8[j] | m8[j] << 16;
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            S->sc[b][j] = _mm512_loadu_si512(sc[j]);
+            S->pair[b][j] = _mm512_loadu_si512(mn[j]);
+        }
+        for (int c = 0; c < 4; c++)
+            for (int g = 0; g < 8; g++) {
+                __m512i q = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 32 * c + 4 * g);
+                S->w[b][16 * c + g] = _mm512_and_si512(q, low4);
+                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q, 4), low4);
+            }
+    }
+}
+
+static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
+        int32_t sc[16][GR], sp[8][GR];
+        /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
+        S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
+        for (int r = 0; r < GR; r++) {
+            int8_t s16[16] = { 0 };
+            if (m >> r & 1)
+                memcpy(s16, w + (size_t)r * w_stride + offsetof(wl_block_q6_k, scales), 16);
+            for (int g = 0; g < 16; g++)
+                sc[g][r] = s16[g];
+            for (int p = 0; p < 8; p++)
+                sp[p][r] = (int32_t)((uint32_t)(uint16_t)s16[2 * p] | (uint32_t)(uint16_t)s16[2 * p + 1] << 16);
+        }
+        for (int g = 0; g < 16; g++)
+            S->sc[b][g] = _mm512_loadu_si512(sc[g]);
+        for (int p = 0; p < 8; p++)
+            S->pair[b][p] = _mm512_loadu_si512(sp[p]);
+        for (int h = 0; h < 2; h++)
+            for (int g = 0; g < 8; g++) {
+                __m512i ql0 = gather(m, idx, w + 64 * h + 4 * g);
+                __m512i ql1 = gather(m, idx, w + 64 * h + 32 + 4 * g);
+                __m512i qh = gather(m, idx, w + offsetof(wl_block_q6_k, qh) + 32 * h + 4 * g);
+                __m512i *o = &S->w[b][32 * h + g];
+                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qh, 4), two));
+                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qh, 2), two));
+                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qh, two));
+                o[24] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
+                                        _mm512_and_si512(_mm512_srli_epi32(qh, 2), two));
+            }
+    }
+}
+
+/* q4_k: isum = sum_j sc[j] * dot(sub-block j); mins = sum_p mn[p] * (bsums[2p] + bsums[2p+1]);
+ * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc). */
+static inline __attribute__((always_inline)) void tile_q4_k(const stripk *S, size_t nb, const wl_block_q8_k *a,
+                                                            size_t a_stride, int nt, __m512 acc[GT])
+{
+    const __m512 neg = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
+
+    for (size_t b = 0; b < nb; b++) {
+        __m512i is[GT], mins[GT];
+        UNROLL for (int t = 0; t < nt; t++)
+            is[t] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            __m512i s[GT];
+            UNROLL for (int t = 0; t < nt; t++)
+                s[t] = _mm512_setzero_si512();
+            UNROLL for (int g = 0; g < 8; g++) {
+                __m512i wv = S->w[b][8 * j + g];
+                UNROLL for (int t = 0; t < nt; t++) {
+                    const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+                    s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(at->qs + 32 * j + 4 * g));
+                }
+            }
+            UNROLL for (int t = 0; t < nt; t++)
+                is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(s[t], S->sc[b][j]));
+        }
+        UNROLL for (int t = 0; t < nt; t++)
+            mins[t] = _mm512_setzero_si512();
+        UNROLL for (int p = 0; p < 8; p++) {
+            __m512i pv = S->pair[b][p];
+            UNROLL for (int t = 0; t < nt; t++) {
+                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+                mins[t] = _mm512_dpwssd_epi32(mins[t], pv, bcast32(at->bsums + 2 * p));
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+            __m512 da = _mm512_set1_ps(at->d);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[t]), _mm512_mul_ps(S->d[b], da), acc[t]);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins[t]), _mm512_xor_ps(_mm512_mul_ps(S->dmin[b], da), neg),
+                                     acc[t]);
+        }
+    }
+}
+
+/* q6_k: isum = sum_g sc[g] * dot(group g, q) - 32 * sum_g sc[g] * bsums[g]; acc = fma(isum, d*da, acc). */
+static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, size_t nb, const wl_block_q8_k *a,
+                                                            size_t a_stride, int nt, __m512 acc[GT])
+{
+    for (size_t b = 0; b < nb; b++) {
+        __m512i is[GT], cor[GT];
+        UNROLL for (int t = 0; t < nt; t++)
+            is[t] = _mm512_setzero_si512();
+        for (int g = 0; g < 16; g++) {
+            __m512i s[GT];
+            UNROLL for (int t = 0; t < nt; t++)
+                s[t] = _mm512_setzero_si512();
+            UNROLL for (int i = 0; i < 4; i++) {
+                __m512i wv = S->w[b][4 * g + i];
+                UNROLL for (int t = 0; t < nt; t++) {
+                    const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+                    s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(at->qs + 16 * g + 4 * i));
+                }
+            }
+            UNROLL for (int t = 0; t < nt; t++)
+                is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(s[t], S->sc[b][g]));
+        }
+        UNROLL for (int t = 0; t < nt; t++)
+            cor[t] = _mm512_setzero_si512();
+        UNROLL for (int p = 0; p < 8; p++) {
+            __m512i pv = S->pair[b][p];
+            UNROLL for (int t = 0; t < nt; t++) {
+                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+                cor[t] = _mm512_dpwssd_epi32(cor[t], pv, bcast32(at->bsums + 2 * p));
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+            __m512i isum = _mm512_sub_epi32(is[t], _mm512_slli_epi32(cor[t], 5));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(S->d[b], _mm512_set1_ps(at->d)), acc[t]);
+        }
+    }
+}
+
+static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                  size_t n_tok, float *out, size_t ldo)
+{
+    stripk S;
+    const size_t nb = n / WL_QK_K, wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+    const __m512i idx = row_index(w_stride);
+
+    if (n_tok == 1) {
+        /* One token: unpacking costs more than it saves; the row dots. */
+        for (size_t r = 0; r < nr; r++)
+            out[r] = (q6 ? q6_k_vec_dot : q4_k_vec_dot)(n, (const uint8_t *)w + r * w_stride, a);
+        return;
+    }
+
+    for (size_t r0 = 0; r0 < nr; r0 += GR) {
+        __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        for (size_t k0 = 0; k0 < nb; k0 += KCK) {
+            size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
+            if (q6)
+                pack_q6_k(&S, wr + k0 * wbytes, w_stride, idx, m, kn);
+            else
+                pack_q4_k(&S, wr + k0 * wbytes, w_stride, idx, m, kn);
+            for (size_t t0 = 0; t0 < n_tok; t0 += GT) {
+                int nt = n_tok - t0 < GT ? (int)(n_tok - t0) : GT;
+                __m512 acc[GT];
+                float *o = out + t0 * ldo + r0;
+                for (int t = 0; t < nt; t++)
+                    acc[t] = load_acc(k0 == 0, m, o + (size_t)t * ldo);
+                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + t0 * a_stride) + k0;
+                if (q6) {
+#define CALLQ6(NT) tile_q6_k(&S, kn, at, a_stride, NT, acc)
+                    TILE_CASES(CALLQ6)
+                } else {
+#define CALLQ4(NT) tile_q4_k(&S, kn, at, a_stride, NT, acc)
+                    TILE_CASES(CALLQ4)
+                }
+                for (int t = 0; t < nt; t++)
+                    _mm512_mask_storeu_ps(o + (size_t)t * ldo, m, acc[t]);
+            }
+        }
+    }
+}
+
+static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    gemmk(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
+static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    gemmk(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
 void wl_kernels_init_vnni(wl_kernels *k)
 {
     xq_init(k);
     k->dot_i8 = dot_i8;
+    k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
+    k->type[WOOLLY_TYPE_Q8_0].gemm = q8_0_gemm;
+    k->type[WOOLLY_TYPE_Q4_K].gemm = q4_k_gemm;
+    k->type[WOOLLY_TYPE_Q6_K].gemm = q6_k_gemm;
 }
