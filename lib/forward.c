@@ -184,10 +184,10 @@ static void attention_rows(void *arg, int ith, int nth)
     size_t q_dim = (size_t)hp->n_head * hp->head_dim;
     uint32_t group = hp->n_head / hp->n_head_kv;
     float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim);
-    long b, e;
 
-    wl_split((long)(j->n_tok * hp->n_head), ith, nth, &b, &e);
-    for (long i = b; i < e; i++) {
+    /* Heads dealt out in turn: later tokens attend to more positions, so
+     * contiguous slices would leave one thread the long rows. */
+    for (long i = ith; i < (long)(j->n_tok * hp->n_head); i += nth) {
         size_t t = (size_t)i / hp->n_head, h = (size_t)i % hp->n_head;
         attend(s, scratch, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + h * hp->head_dim,
                s->att + t * q_dim + h * hp->head_dim, (uint32_t)(h / group));
@@ -221,11 +221,18 @@ static void attention_block(woolly_session *s, const wl_layer *l, uint32_t layer
     norm_batch(s, s->xb, s->x, l->attn_norm, n_tok);
     wl_acts_invalidate(&s->acts);
     wl_acts_prepare(&s->acts, s->pool, l->wq.type, s->xb, d, n_tok, d);
-    wl_matmul(s->pool, &l->wq, &s->acts, s->q, q_dim);
-    wl_acts_prepare(&s->acts, s->pool, l->wk.type, s->xb, d, n_tok, d);
-    wl_matmul(s->pool, &l->wk, &s->acts, s->k, kv_dim);
-    wl_acts_prepare(&s->acts, s->pool, l->wv.type, s->xb, d, n_tok, d);
-    wl_matmul(s->pool, &l->wv, &s->acts, s->v, kv_dim);
+    if (wl_same_acts(&l->wq, &l->wk) && wl_same_acts(&l->wq, &l->wv)) {
+        const wl_matrix *w[3] = { &l->wq, &l->wk, &l->wv };
+        float *y[3] = { s->q, s->k, s->v };
+        size_t ldy[3] = { q_dim, kv_dim, kv_dim };
+        wl_matmul_many(s->pool, 3, w, &s->acts, y, ldy);
+    } else {
+        wl_matmul(s->pool, &l->wq, &s->acts, s->q, q_dim);
+        wl_acts_prepare(&s->acts, s->pool, l->wk.type, s->xb, d, n_tok, d);
+        wl_matmul(s->pool, &l->wk, &s->acts, s->k, kv_dim);
+        wl_acts_prepare(&s->acts, s->pool, l->wv.type, s->xb, d, n_tok, d);
+        wl_matmul(s->pool, &l->wv, &s->acts, s->v, kv_dim);
+    }
     add_bias(s->q, l->bq, n_tok, q_dim);
     add_bias(s->k, l->bk, n_tok, kv_dim);
     add_bias(s->v, l->bv, n_tok, kv_dim);
@@ -252,9 +259,16 @@ static void ffn_block(woolly_session *s, const wl_layer *l, size_t n_tok)
     norm_batch(s, s->xb, s->x, l->ffn_norm, n_tok);
     wl_acts_invalidate(&s->acts);
     wl_acts_prepare(&s->acts, s->pool, l->w_gate.type, s->xb, d, n_tok, d);
-    wl_matmul(s->pool, &l->w_gate, &s->acts, s->hb, ff);
-    wl_acts_prepare(&s->acts, s->pool, l->w_up.type, s->xb, d, n_tok, d);
-    wl_matmul(s->pool, &l->w_up, &s->acts, s->hb2, ff);
+    if (wl_same_acts(&l->w_gate, &l->w_up)) {
+        const wl_matrix *w[2] = { &l->w_gate, &l->w_up };
+        float *y[2] = { s->hb, s->hb2 };
+        size_t ldy[2] = { ff, ff };
+        wl_matmul_many(s->pool, 2, w, &s->acts, y, ldy);
+    } else {
+        wl_matmul(s->pool, &l->w_gate, &s->acts, s->hb, ff);
+        wl_acts_prepare(&s->acts, s->pool, l->w_up.type, s->xb, d, n_tok, d);
+        wl_matmul(s->pool, &l->w_up, &s->acts, s->hb2, ff);
+    }
     for (size_t t = 0; t < n_tok; t++) {
         float *g = s->hb + t * ff;
         const float *u = s->hb2 + t * ff;

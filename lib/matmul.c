@@ -107,7 +107,7 @@ static void matmul_rows(void *arg, int ith, int nth)
     }
 }
 
-void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
+static struct matmul_job make_job(const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
 {
     const wl_type_kernels *tk = &wl_kernels_get()->type[w->type];
     struct matmul_job job = { w, acts, y, ldy, tk->vec_dot, NULL };
@@ -115,6 +115,36 @@ void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y,
     /* The tiled kernel, where there is one (the same bits). */
     if (acts->aux || acts->type != WOOLLY_TYPE_Q8_0)
         job.gemm = tk->gemm;
+    return job;
+}
+
+void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
+{
+    struct matmul_job job = make_job(w, acts, y, ldy);
 
     wl_pool_run(pool, matmul_rows, &job);
+}
+
+struct many_job {
+    struct matmul_job jobs[WL_MATMUL_MANY];
+    size_t n;
+};
+
+static void many_rows(void *arg, int ith, int nth)
+{
+    struct many_job *m = arg;
+
+    for (size_t i = 0; i < m->n; i++)
+        matmul_rows(&m->jobs[i], ith, nth);
+}
+
+void wl_matmul_many(wl_pool *pool, size_t n, const wl_matrix *const *w, const wl_acts *acts,
+                    float *const *y, const size_t *ldy)
+{
+    struct many_job m;
+
+    m.n = n < WL_MATMUL_MANY ? n : WL_MATMUL_MANY;
+    for (size_t i = 0; i < m.n; i++)
+        m.jobs[i] = make_job(w[i], acts, y[i], ldy[i]);
+    wl_pool_run(pool, many_rows, &m);
 }

@@ -34,4 +34,17 @@ void wl_acts_invalidate(wl_acts *acts);
  * number of tokens or threads. */
 void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy);
 
+/* Up to WL_MATMUL_MANY products of matrices that take the same activations
+ * (the same vec_dot type), in one parallel step: one synchronisation
+ * instead of N.  Each output is computed as wl_matmul computes it. */
+#define WL_MATMUL_MANY 4
+void wl_matmul_many(wl_pool *pool, size_t n, const wl_matrix *const *w, const wl_acts *acts,
+                    float *const *y, const size_t *ldy);
+
+/* Whether W1 and W2 multiply the same converted activations. */
+static inline int wl_same_acts(const wl_matrix *w1, const wl_matrix *w2)
+{
+    return w1->type == w2->type;
+}
+
 #endif /* WOOLLY_MATMUL_H */
