@@ -177,7 +177,7 @@ static inline __m512 unpacked_dot(size_t wbytes, const uint8_t *w, __m512i idx, 
  * q - 8: sum (q-8)*a = sum q*a + corr/16, corr being -128 * sum a.  The
  * scales are copied out a row at a time; the float chain of each lane is
  * the vec_dot's, block after block. */
-#define PF_DIST 512  /* bytes ahead of each row to prefetch */
+#define PF_DIST 256  /* bytes ahead of each row to prefetch */
 
 static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w, size_t w_stride, size_t b0,
                                                                 size_t ng, const uint8_t *al, const uint8_t *ah,
