@@ -306,6 +306,7 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 
 /* ---- Q4_K and Q6_K weights, Q8_K activations ---- */
 
+#define ROW_PF 1     /* one token: rows ahead whose bytes are prefetched (rows are short) */
 #define KCK 8        /* super-blocks per chunk */
 
 typedef struct {
@@ -474,8 +475,12 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
 
     if (n_tok == 1) {
         /* One token: unpacking costs more than it saves; the row dots. */
-        for (size_t r = 0; r < nr; r++)
+        for (size_t r = 0; r < nr; r++) {
+            if (r + ROW_PF < nr)
+                for (size_t o = 0; o < nb * wbytes; o += 64)
+                    _mm_prefetch((const char *)w + (r + ROW_PF) * w_stride + o, _MM_HINT_T0);
             out[r] = (q6 ? q6_k_vec_dot : q4_k_vec_dot)(n, (const uint8_t *)w + r * w_stride, a);
+        }
         return;
     }
 
