@@ -167,6 +167,77 @@ static inline __m512 unpacked_dot(size_t wbytes, const uint8_t *w, __m512i idx, 
                            acc);
 }
 
+/* One token, Q4_0, a full strip of 16 rows, blocks B0..B0+4G: four blocks
+ * of a row at a time from two contiguous 64-byte loads (bytes 0..63 and
+ * 8..71 of the four blocks), whose 64 quant bytes one vpermt2w lays out a
+ * block per 128-bit lane.  Each row is dotted against the activation's
+ * low and high halves laid out alike (AL, AH), and the 16 rows' 4 partial
+ * sums a block are added and transposed so that lane r holds row r's sum
+ * for the block (integer sums: exact in any order).  Weights are q, not
+ * q - 8: sum (q-8)*a = sum q*a + corr/16, corr being -128 * sum a.  The
+ * scales are copied out a row at a time; the float chain of each lane is
+ * the vec_dot's, block after block. */
+#define PF_DIST 256  /* bytes ahead of each row to prefetch */
+
+static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w, size_t w_stride, size_t b0,
+                                                                size_t ng, const uint8_t *al, const uint8_t *ah,
+                                                                const wl_q8_0_aux *aux, __m512 acc)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    /* Words of A (0..31) or B (32..63): block k's quants start at byte 18k + 2, even. */
+    static const uint16_t qw[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17,
+                                     19, 20, 21, 22, 23, 24, 25, 26, 56, 57, 58, 59, 60, 61, 62, 63 };
+    const __m512i qidx = _mm512_loadu_si512(qw);
+    const uint8_t *rp[GR];
+
+    for (int r = 0; r < GR; r++)
+        rp[r] = w + (size_t)r * w_stride + b0 * sizeof(wl_block_q4_0);
+    for (size_t gi = 0; gi < ng; gi++) {
+        const size_t off = gi * 4 * sizeof(wl_block_q4_0);
+        const __m512i va = _mm512_loadu_si512(al + off / sizeof(wl_block_q4_0) * 16);
+        const __m512i vh = _mm512_loadu_si512(ah + off / sizeof(wl_block_q4_0) * 16);
+        __m512i S[GR];
+        uint16_t dh[4][GR];
+        UNROLL for (int r = 0; r < GR; r++) {
+            const uint8_t *p = rp[r] + off;
+            _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+            _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+            __m512i A = _mm512_loadu_si512(p), B = _mm512_loadu_si512(p + 8);
+            __m512i q = _mm512_permutex2var_epi16(A, qidx, B);
+            __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), va);
+            S[r] = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), vh);
+            for (int k = 0; k < 4; k++)
+                memcpy(&dh[k][r], p + k * sizeof(wl_block_q4_0), 2);
+        }
+        __m512i T[8], U[4], V[4];
+        UNROLL for (int i = 0; i < 8; i++)
+            T[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(S[2 * i], S[2 * i + 1]),
+                                    _mm512_unpackhi_epi32(S[2 * i], S[2 * i + 1]));
+        UNROLL for (int i = 0; i < 4; i++)
+            U[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(T[2 * i], T[2 * i + 1]),
+                                    _mm512_unpackhi_epi64(T[2 * i], T[2 * i + 1]));
+        /* U[i] lane k: rows 4i..4i+3 of block k; transpose the 128-bit lanes. */
+        V[0] = _mm512_shuffle_i32x4(U[0], U[1], 0x44);
+        V[1] = _mm512_shuffle_i32x4(U[0], U[1], 0xEE);
+        V[2] = _mm512_shuffle_i32x4(U[2], U[3], 0x44);
+        V[3] = _mm512_shuffle_i32x4(U[2], U[3], 0xEE);
+        __m512i O[4];
+        O[0] = _mm512_shuffle_i32x4(V[0], V[2], 0x88);
+        O[1] = _mm512_shuffle_i32x4(V[0], V[2], 0xDD);
+        O[2] = _mm512_shuffle_i32x4(V[1], V[3], 0x88);
+        O[3] = _mm512_shuffle_i32x4(V[1], V[3], 0xDD);
+        UNROLL for (int k = 0; k < 4; k++) {
+            const wl_q8_0_aux *x = &aux[b0 + 4 * gi + (size_t)k];
+            __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x->corr / 16));
+            __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh[k]));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(x->d)), acc);
+        }
+    }
+    return acc;
+}
+
+#define AL_MAX 1024  /* blocks of the activation laid out for q4_0_strip4 */
+
 static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, size_t), size_t wbytes,
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
@@ -175,14 +246,27 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, 
     const size_t nb = n / WL_QK;
     const wl_q8_0_aux *aux = vaux;
     const __m512i idx = row_index(w_stride);
+    /* One Q4_0 token: the activation's 16 low and 16 high quants of each block, apart. */
+    static _Thread_local uint8_t al[AL_MAX * 16] __attribute__((aligned(64))), ah[AL_MAX * 16] __attribute__((aligned(64)));
+    const int lay = n_tok == 1 && wbytes == sizeof(wl_block_q4_0) && nb >= 4 && nb <= AL_MAX && nr >= GR;
 
+    if (lay)
+        for (size_t b = 0; b < nb; b++) {
+            memcpy(al + 16 * b, (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 2, 16);
+            memcpy(ah + 16 * b, (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 18, 16);
+        }
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
         __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         if (n_tok == 1) {
             /* One token: each block straight from the gather to its dot. */
             __m512 acc = _mm512_setzero_ps();
-            for (size_t b = 0; b < nb; b++)
+            size_t b = 0;
+            if (lay && m == 0xFFFF) {
+                acc = q4_0_strip4(wr, w_stride, 0, nb / 4, al, ah, aux, acc);
+                b = nb / 4 * 4;
+            }
+            for (; b < nb; b++)
                 acc = unpacked_dot(wbytes, wr + b * wbytes, idx, m, (const uint8_t *)a + b * sizeof(wl_block_q8_0),
                                    &aux[b], acc);
             _mm512_mask_storeu_ps(out + r0, m, acc);
@@ -222,6 +306,7 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 
 /* ---- Q4_K and Q6_K weights, Q8_K activations ---- */
 
+#define ROW_PF 1     /* one token: rows ahead whose bytes are prefetched (rows are short) */
 #define KCK 8        /* super-blocks per chunk */
 
 typedef struct {
@@ -390,8 +475,12 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
 
     if (n_tok == 1) {
         /* One token: unpacking costs more than it saves; the row dots. */
-        for (size_t r = 0; r < nr; r++)
+        for (size_t r = 0; r < nr; r++) {
+            if (r + ROW_PF < nr)
+                for (size_t o = 0; o < nb * wbytes; o += 64)
+                    _mm_prefetch((const char *)w + (r + ROW_PF) * w_stride + o, _MM_HINT_T0);
             out[r] = (q6 ? q6_k_vec_dot : q4_k_vec_dot)(n, (const uint8_t *)w + r * w_stride, a);
+        }
         return;
     }
 
