@@ -498,6 +498,21 @@ static int32_t k_affine_unpack(const uint8_t packed[12], const uint8_t qs[128], 
     return mins;
 }
 
+/* One super-block of q4_k or q5_k (QH NULL for q4_k) added to SUM: the
+ * scales through 8 lanes, then the mins fused with -dmin. */
+static float k_affine_block(float sum, uint16_t d, uint16_t dmin, const uint8_t *scales, const uint8_t *qs,
+                            const uint8_t *qh, const wl_block_q8_k *a)
+{
+    int8_t q[WL_QK_K];
+    int sc[16];
+    int32_t p[8];
+    int32_t mins = k_affine_unpack(scales, qs, qh, a, q, sc);
+
+    k_lanes16(q, sc, a->qs, p);
+    sum = fmaf((float)sum8(p), wl_f16_to_f32(d) * a->d, sum);
+    return fmaf((float)mins, -(wl_f16_to_f32(dmin) * a->d), sum);
+}
+
 /* Per block (repacked q4_K_8x8): two accumulators, scales and mins, each
  * fused with its block's whole integer sum; their difference at the end. */
 float wl_q4_k_vec_dot_scalar(size_t n, const void *w, const void *act)
@@ -505,16 +520,9 @@ float wl_q4_k_vec_dot_scalar(size_t n, const void *w, const void *act)
     const wl_block_q4_k *x = w;
     const wl_block_q8_k *a = act;
     float sum = 0.0f;
-    int8_t q[WL_QK_K];
-    int sc[16];
-    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK_K; i++) {
-        int32_t mins = k_affine_unpack(x[i].scales, x[i].qs, NULL, &a[i], q, sc);
-        k_lanes16(q, sc, a[i].qs, p);
-        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * a[i].d, sum);
-        sum = fmaf((float)mins, -(wl_f16_to_f32(x[i].dmin) * a[i].d), sum);
-    }
+    for (size_t i = 0; i < n / WL_QK_K; i++)
+        sum = k_affine_block(sum, x[i].d, x[i].dmin, x[i].scales, x[i].qs, NULL, &a[i]);
     return sum;
 }
 
@@ -524,16 +532,9 @@ float wl_q5_k_vec_dot_scalar(size_t n, const void *w, const void *act)
     const wl_block_q5_k *x = w;
     const wl_block_q8_k *a = act;
     float sum = 0.0f;
-    int8_t q[WL_QK_K];
-    int sc[16];
-    int32_t p[8];
 
-    for (size_t i = 0; i < n / WL_QK_K; i++) {
-        int32_t mins = k_affine_unpack(x[i].scales, x[i].qs, x[i].qh, &a[i], q, sc);
-        k_lanes16(q, sc, a[i].qs, p);
-        sum = fmaf((float)sum8(p), wl_f16_to_f32(x[i].d) * a[i].d, sum);
-        sum = fmaf((float)mins, -(wl_f16_to_f32(x[i].dmin) * a[i].d), sum);
-    }
+    for (size_t i = 0; i < n / WL_QK_K; i++)
+        sum = k_affine_block(sum, x[i].d, x[i].dmin, x[i].scales, x[i].qs, x[i].qh, &a[i]);
     return sum;
 }
 
