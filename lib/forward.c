@@ -109,7 +109,7 @@ static void rope_head(const wl_hparams *hp, float *x, const float *cs)
  *  - softmax: ggml_v_expf, each 16 exponentials summed in float and added
  *    in double, then every weight times (float)(1/sum);
  *  - KQV: tinyBLAS over the positions: 16 lanes of FMAs, position j into
- *    lane j % 16, the lanes added by wl_hsum16.
+ *    lane j % 16, the lanes added by wl_hsum16 (the wsum16 kernel).
  * llama.cpp pads the positions to a multiple of 32 with weights of exactly
  * 0, which changes none of these sums, so a token's attention depends only
  * on its own position.  (For a single token llama.cpp takes other paths:
@@ -137,7 +137,7 @@ static const float *kv_row(const wl_kvcache *kv, const void *row, size_t off, si
 }
 
 /* One query head against every cached position up to its own (causal).
- * SCRATCH holds wl_attn_scratch(n_ctx, hd) floats. */
+ * SCRATCH holds wl_attn_scratch() floats. */
 static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint32_t pos,
                    const float *q, float *out, uint32_t kv_head)
 {
@@ -145,7 +145,7 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
     const wl_kvcache *kv = &s->kv;
     const wl_kernels *k = wl_kernels_get();
     size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt, n = (size_t)pos + 1;
-    float *scores = scratch, *lanes = scratch + WL_PAD16(s->n_ctx), *tmp = lanes + 16 * hd;
+    float *scores = scratch, *tmp = scratch + WL_PAD16(s->n_ctx), *vals = tmp + hd;
     float scale = 1.0f / sqrtf((float)hd), max = -INFINITY;
 
     for (size_t j = 0; j < n; j++) {
@@ -159,22 +159,16 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
     for (size_t j = 0; j < n; j++)
         scores[j] *= inv;
 
-    memset(lanes, 0, 16 * hd * sizeof *lanes);
     if (kv->type == WOOLLY_TYPE_F32) {
         const float *v0 = (const float *)((const char *)wl_kv_value(kv, layer, 0) + off);
-        k->wsum_lanes(n, hd, scores, v0, kv->kv_dim, lanes, 0);
+        k->wsum16(n, hd, scores, v0, kv->kv_dim, out);
     } else {
         for (size_t j = 0; j < n; j++)
-            k->wsum_lanes(1, hd, scores + j, kv_row(kv, wl_kv_value(kv, layer, (uint32_t)j), off, hd, tmp),
-                          hd, lanes, j);
+            kv_row(kv, wl_kv_value(kv, layer, (uint32_t)j), off, hd, vals + j * hd);
+        k->wsum16(n, hd, scores, vals, hd, out);
     }
-    /* out[i] = wl_hsum16 of lane l's element i over l, for every i at once. */
-    for (size_t w = 8; w >= 1; w /= 2)
-        for (size_t l = 0; l < w; l++)
-            for (size_t i = 0; i < hd; i++)
-                lanes[l * hd + i] += lanes[(l + w) * hd + i];
-    memcpy(out, lanes, hd * sizeof *out);
 }
+
 
 static void attention_rows(void *arg, int ith, int nth)
 {
@@ -183,7 +177,7 @@ static void attention_rows(void *arg, int ith, int nth)
     const wl_hparams *hp = &s->model->hp;
     size_t q_dim = (size_t)hp->n_head * hp->head_dim;
     uint32_t group = hp->n_head / hp->n_head_kv;
-    float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim);
+    float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type);
 
     /* Heads dealt out in turn: later tokens attend to more positions, so
      * contiguous slices would leave one thread the long rows. */

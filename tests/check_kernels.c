@@ -159,7 +159,7 @@ START_TEST(process_table_is_filled)
     ck_assert_ptr_nonnull(k->dot_f32_ggml);
     ck_assert_ptr_nonnull(k->softmax_exp);
     ck_assert_ptr_nonnull(k->silu);
-    ck_assert_ptr_nonnull(k->wsum_lanes);
+    ck_assert_ptr_nonnull(k->wsum16);
 }
 END_TEST
 
@@ -276,8 +276,8 @@ END_TEST
 /* The attention and SiLU entries of every level return the scalar bits. */
 START_TEST(llama_order_kernels_match_scalar)
 {
-    static float x[4096], y[4096], v[64 * 100], w[100];
-    static float ref_out[4096], got_out[4096], ref_lanes[16 * 100], got_lanes[16 * 100];
+    static float x[4096], y[4096], v[72 * 100], w[3][100];
+    static float ref_out[4096], got_out[4096];
     uint64_t seed = 21;
     wl_kernels ref, k;
 
@@ -288,10 +288,19 @@ START_TEST(llama_order_kernels_match_scalar)
     x[3] = -60.0f;                 /* exponentials that are subnormal once the max is taken */
     x[40] = -95.0f;
     x[41] = -100.0f;
-    for (size_t i = 0; i < 64 * 100; i++)
+    for (size_t i = 0; i < 72 * 100; i++)
         v[i] = tu_randf(&seed);
-    for (size_t i = 0; i < 100; i++)
-        w[i] = tu_randf(&seed);
+    /* Weights as softmax gives them: w[0] all nonzero (the dense path),
+     * w[1] mostly exact zeros (the sparse one) with a -0 and denormals,
+     * w[2] zeros and denormals only; their products with column 0 of v
+     * round to -0, which the zero weights of the reference turn +0. */
+    for (size_t i = 0; i < 100; i++) {
+        w[0][i] = tu_randf(&seed);
+        w[1][i] = i % 7 == 3 ? tu_randf(&seed) : i % 13 == 5 ? 1e-39f * tu_randf(&seed) : 0.0f;
+        w[2][i] = i % 5 == 2 ? 1e-39f : 0.0f;
+        v[i * 72] = w[2][i] != 0.0f ? -1e-10f : 1.0f;
+    }
+    w[1][20] = -0.0f;
     wl_kernels_fill(&ref, 0);
     for (size_t m = 0; m < TU_N_LEVELS; m++) {
         if (!tu_runnable(tu_level_masks[m]))
@@ -308,14 +317,17 @@ START_TEST(llama_order_kernels_match_scalar)
             k.silu(n, got_out, x);
             ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s silu n=%zu", name, n);
         }
-        for (size_t hd = 1; hd <= 64; hd += 21) {
-            for (size_t n = 0; n <= 100; n += 33) {
-                memset(ref_lanes, 0, sizeof ref_lanes);
-                memset(got_lanes, 0, sizeof got_lanes);
-                ref.wsum_lanes(n, hd, w, v, 64, ref_lanes, 5);
-                k.wsum_lanes(n, hd, w, v, 64, got_lanes, 5);
-                ck_assert_msg(memcmp(ref_lanes, got_lanes, sizeof ref_lanes) == 0, "%s wsum_lanes n=%zu hd=%zu",
-                              name, n, hd);
+        /* Columns: a lane's part, whole registers of 8 and 16, tails past them. */
+        static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100 }, cols[] = { 1, 8, 29, 64, 71 };
+        for (size_t c = 0; c < sizeof cols / sizeof *cols * 3; c++) {
+            for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+                size_t n = rows[i], m = cols[c / 3];
+                for (size_t o = 0; o < 80; o++)
+                    ref_out[o] = got_out[o] = (float)o;
+                ref.wsum16(n, m, w[c % 3], v, 72, ref_out);
+                k.wsum16(n, m, w[c % 3], v, 72, got_out);
+                ck_assert_msg(memcmp(ref_out, got_out, 80 * sizeof *got_out) == 0, "%s wsum16 n=%zu m=%zu w%zu",
+                              name, n, m, c % 3);
             }
         }
     }

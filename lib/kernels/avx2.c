@@ -221,19 +221,43 @@ static void silu(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-static void wsum_lanes(size_t n, size_t m, const float *w, const float *v, size_t ldv,
-                       float *lanes, size_t j0)
+/* wsum16 a column of 8 at a time: lanes 0-7 (rows j % 16 < 8) in one
+ * pass and 8-15 in another, each in registers, then added in wl_hsum16's
+ * pairs (lane l += lane l + h); columns past the last 8 as scalar.c. */
+#define WSUM_LANE(l, o) a[l] = _mm256_fmadd_ps(_mm256_set1_ps(w[j + (o) + l]), _mm256_loadu_ps(v + (j + (o) + l) * ldv + c), a[l])
+
+static void wsum16_half(size_t n, const float *w, const float *v, size_t ldv, size_t c, size_t o, __m256 a[8])
 {
-    for (size_t j = 0; j < n; j++) {
-        float *acc = lanes + ((j0 + j) % 16) * m;
-        const float *row = v + j * ldv;
-        __m256 wj = _mm256_set1_ps(w[j]);
-        size_t i = 0;
-        for (; i + 8 <= m; i += 8)
-            _mm256_storeu_ps(acc + i, _mm256_fmadd_ps(wj, _mm256_loadu_ps(row + i), _mm256_loadu_ps(acc + i)));
-        for (; i < m; i++)
-            acc[i] = fmaf(w[j], row[i], acc[i]);
+    size_t j = 0;
+
+    for (int l = 0; l < 8; l++)
+        a[l] = _mm256_setzero_ps();
+    for (; j + 16 <= n; j += 16) {
+        WSUM_LANE(0, o); WSUM_LANE(1, o); WSUM_LANE(2, o); WSUM_LANE(3, o);
+        WSUM_LANE(4, o); WSUM_LANE(5, o); WSUM_LANE(6, o); WSUM_LANE(7, o);
     }
+    _Pragma("GCC unroll 8") for (int l = 0; l < 8; l++)
+        if (j + o + (size_t)l < n)
+            WSUM_LANE(l, o);
+}
+
+static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    size_t c = 0;
+
+    for (; c + 8 <= m; c += 8) {
+        __m256 a[8], b[8];
+        wsum16_half(n, w, v, ldv, c, 0, a);
+        wsum16_half(n, w, v, ldv, c, 8, b);
+        for (int l = 0; l < 8; l++)
+            a[l] = _mm256_add_ps(a[l], b[l]);
+        for (int h = 4; h >= 1; h /= 2)
+            for (int l = 0; l < h; l++)
+                a[l] = _mm256_add_ps(a[l], a[l + h]);
+        _mm256_storeu_ps(out + c, a[0]);
+    }
+    if (c < m)
+        wl_wsum16_scalar(n, m - c, w, v + c, ldv, out + c);
 }
 
 /* Half weights times float activations (scalar.c: 16 lanes as two halves). */
@@ -270,5 +294,5 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->dot_f32_ggml = dot_f32_ggml;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
-    k->wsum_lanes = wsum_lanes;
+    k->wsum16 = wsum16;
 }

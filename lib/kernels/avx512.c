@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "fp16.h"
 #include "kernels/kernels.h"
@@ -191,21 +192,93 @@ static void silu(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-static void wsum_lanes(size_t n, size_t m, const float *w, const float *v, size_t ldv,
-                       float *lanes, size_t j0)
+/* wsum16.  Dense: a column of 16 at a time, the 16 lanes in registers,
+ * rows dealt out in turn.  Sparse (most weights exactly 0, as a peaked
+ * softmax gives them): the lanes in memory, and only the rows of nonzero
+ * weight added.  fma(0, v, lane) is lane but for a lane of -0, which it
+ * turns +0; that can change the sign of a zero sum and nothing else, so a
+ * column whose sum is zero is computed again in full.  (A v of inf or NaN
+ * at a weight of 0 would make the reference's lane NaN: values in the
+ * cache are finite.)  Both end adding the lanes in wl_hsum16's pairs
+ * (lane l += lane l + h). */
+#define WSUM_LANE(l) a[l] = _mm512_fmadd_ps(_mm512_set1_ps(w[j + l]), _mm512_maskz_loadu_ps(k, v + (j + l) * ldv + c), a[l])
+#define WSUM_SPARSE_M 256
+
+static inline void wsum16_lanes_out(__m512 a[16], __mmask16 k, float *out)
 {
-    for (size_t j = 0; j < n; j++) {
-        float *acc = lanes + ((j0 + j) % 16) * m;
-        const float *row = v + j * ldv;
-        __m512 wj = _mm512_set1_ps(w[j]);
-        size_t i = 0;
-        for (; i + 16 <= m; i += 16)
-            _mm512_storeu_ps(acc + i, _mm512_fmadd_ps(wj, _mm512_loadu_ps(row + i), _mm512_loadu_ps(acc + i)));
-        if (i < m) {
-            __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
-            _mm512_mask_storeu_ps(acc + i, k, _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(k, row + i),
-                                                              _mm512_maskz_loadu_ps(k, acc + i)));
+    for (int h = 8; h >= 1; h /= 2)
+        _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
+            a[l] = _mm512_add_ps(a[l], a[l + h]);
+    _mm512_mask_storeu_ps(out, k, a[0]);
+}
+
+static inline __mmask16 wsum16_cols(size_t m, size_t c)
+{
+    return m - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - c)) - 1);
+}
+
+static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
+
+    memset(lanes, 0, 16 * m * sizeof *lanes);
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+        __mmask16 live = n - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j0)) - 1);
+        unsigned nz = _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, w + j0), _mm512_setzero_ps(),
+                                              _CMP_NEQ_UQ);
+        for (; nz; nz &= nz - 1) {
+            unsigned l = (unsigned)__builtin_ctz(nz);
+            const float *row = v + (j0 + l) * ldv;
+            float *lane = lanes + l * m;
+            __m512 wj = _mm512_set1_ps(w[j0 + l]);
+            for (size_t c = 0; c < m; c += 16) {
+                __mmask16 k = wsum16_cols(m, c);
+                _mm512_mask_storeu_ps(lane + c, k, _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(k, row + c),
+                                                                   _mm512_maskz_loadu_ps(k, lane + c)));
+            }
         }
+    }
+    for (size_t c = 0; c < m; c += 16) {
+        __mmask16 k = wsum16_cols(m, c);
+        __m512 a[16];
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm512_maskz_loadu_ps(k, lanes + l * m + c);
+        wsum16_lanes_out(a, k, out + c);
+    }
+    for (size_t i = 0; i < m; i++)
+        if (out[i] == 0.0f)
+            wl_wsum16_scalar(n, 1, w, v + i, ldv, out + i);
+}
+
+static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    size_t nz = 0;
+
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+        __mmask16 live = n - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j0)) - 1);
+        nz += (size_t)__builtin_popcount(_mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, w + j0),
+                                                                 _mm512_setzero_ps(), _CMP_NEQ_UQ));
+    }
+    if (m <= WSUM_SPARSE_M && 2 * nz < n) {
+        wsum16_sparse(n, m, w, v, ldv, out);
+        return;
+    }
+    for (size_t c = 0; c < m; c += 16) {
+        __mmask16 k = wsum16_cols(m, c);
+        __m512 a[16];
+        size_t j = 0;
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm512_setzero_ps();
+        for (; j + 16 <= n; j += 16) {
+            WSUM_LANE(0); WSUM_LANE(1); WSUM_LANE(2); WSUM_LANE(3);
+            WSUM_LANE(4); WSUM_LANE(5); WSUM_LANE(6); WSUM_LANE(7);
+            WSUM_LANE(8); WSUM_LANE(9); WSUM_LANE(10); WSUM_LANE(11);
+            WSUM_LANE(12); WSUM_LANE(13); WSUM_LANE(14); WSUM_LANE(15);
+        }
+        _Pragma("GCC unroll 16") for (int l = 0; l < 15; l++)
+            if (j + (size_t)l < n)
+                WSUM_LANE(l);
+        wsum16_lanes_out(a, k, out + c);
     }
 }
 
@@ -220,5 +293,5 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->dot_f32_ggml = dot_f32_ggml;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
-    k->wsum_lanes = wsum_lanes;
+    k->wsum16 = wsum16;
 }

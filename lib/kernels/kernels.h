@@ -83,11 +83,10 @@ typedef struct wl_kernels {
     /* ggml_vec_silu_f32: y[i] = x[i] / (1 + ggml_v_expf(-x[i])) on chunks of
      * 16, x/(1 + expf(-x)) for the n % 16 others. */
     void (*silu)(size_t n, float *y, const float *x);
-    /* tinyBLAS's accumulation of a weighted sum of rows: for j < n,
-     * lane = (j0 + j) % 16, lanes[lane*m + i] = fma(w[j], v[j*ldv + i],
-     * lanes[lane*m + i]) for i < m. */
-    void (*wsum_lanes)(size_t n, size_t m, const float *w, const float *v, size_t ldv,
-                       float *lanes, size_t j0);
+    /* tinyBLAS's weighted sum of rows: for i < m, 16 lanes start at 0,
+     * row j < n goes to lane j % 16 as lane = fma(w[j], v[j*ldv + i], lane),
+     * and out[i] is the lanes added as wl_hsum16. */
+    void (*wsum16)(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out);
     /* Per weight type; entries of types woolly cannot compute are NULL. */
     wl_type_kernels type[WOOLLY_TYPE_COUNT];
 } wl_kernels;
@@ -161,8 +160,7 @@ float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a);
 float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a);
 double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max);
 void wl_silu_scalar(size_t n, float *y, const float *x);
-void wl_wsum_lanes_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv,
-                          float *lanes, size_t j0);
+void wl_wsum16_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out);
 void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_bf16_to_float_scalar(const void *x, float *y, size_t n);
 float wl_q4_0_vec_dot_scalar(size_t n, const void *w, const void *a);

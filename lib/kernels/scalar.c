@@ -224,14 +224,13 @@ void wl_silu_scalar(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-void wl_wsum_lanes_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv,
-                          float *lanes, size_t j0)
+void wl_wsum16_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
-    for (size_t j = 0; j < n; j++) {
-        float *acc = lanes + ((j0 + j) % 16) * m;
-        const float *row = v + j * ldv;
-        for (size_t i = 0; i < m; i++)
-            acc[i] = fmaf(w[j], row[i], acc[i]);
+    for (size_t i = 0; i < m; i++) {
+        float lanes[16] = { 0 };
+        for (size_t j = 0; j < n; j++)
+            lanes[j % 16] = fmaf(w[j], v[j * ldv + i], lanes[j % 16]);
+        out[i] = wl_hsum16(lanes);
     }
 }
 
@@ -619,5 +618,5 @@ void wl_kernels_init_scalar(wl_kernels *k)
     k->dot_f32_ggml = wl_dot_f32_ggml_scalar;
     k->softmax_exp = wl_softmax_exp_scalar;
     k->silu = wl_silu_scalar;
-    k->wsum_lanes = wl_wsum_lanes_scalar;
+    k->wsum16 = wl_wsum16_scalar;
 }

@@ -79,6 +79,31 @@ static inline __m512 load_acc(int first, __mmask16 m, const float *p)
     return first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, p);
 }
 
+/* Sixteen rows' vectors S[r] into O[k], lane r of which holds the sum of
+ * the four dwords in 128-bit lane k of S[r] (integer sums: exact in any
+ * order).  Pairs of rows are added and interleaved until each 128-bit
+ * lane holds four rows, then the 128-bit lanes are transposed. */
+static inline __attribute__((always_inline)) void lanes_of_rows(const __m512i S[GR], __m512i O[4])
+{
+    __m512i T[8], U[4], V[4];
+
+    UNROLL for (int i = 0; i < 8; i++)
+        T[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(S[2 * i], S[2 * i + 1]),
+                                _mm512_unpackhi_epi32(S[2 * i], S[2 * i + 1]));
+    UNROLL for (int i = 0; i < 4; i++)
+        U[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(T[2 * i], T[2 * i + 1]),
+                                _mm512_unpackhi_epi64(T[2 * i], T[2 * i + 1]));
+    /* U[i] lane k: rows 4i..4i+3 of 128-bit lane k; transpose the 128-bit lanes. */
+    V[0] = _mm512_shuffle_i32x4(U[0], U[1], 0x44);
+    V[1] = _mm512_shuffle_i32x4(U[0], U[1], 0xEE);
+    V[2] = _mm512_shuffle_i32x4(U[2], U[3], 0x44);
+    V[3] = _mm512_shuffle_i32x4(U[2], U[3], 0xEE);
+    O[0] = _mm512_shuffle_i32x4(V[0], V[2], 0x88);
+    O[1] = _mm512_shuffle_i32x4(V[0], V[2], 0xDD);
+    O[2] = _mm512_shuffle_i32x4(V[1], V[3], 0x88);
+    O[3] = _mm512_shuffle_i32x4(V[1], V[3], 0xDD);
+}
+
 /* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
 
 #define KC32 64      /* blocks of 32 per chunk */
@@ -209,23 +234,8 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
             for (int k = 0; k < 4; k++)
                 memcpy(&dh[k][r], p + k * sizeof(wl_block_q4_0), 2);
         }
-        __m512i T[8], U[4], V[4];
-        UNROLL for (int i = 0; i < 8; i++)
-            T[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(S[2 * i], S[2 * i + 1]),
-                                    _mm512_unpackhi_epi32(S[2 * i], S[2 * i + 1]));
-        UNROLL for (int i = 0; i < 4; i++)
-            U[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(T[2 * i], T[2 * i + 1]),
-                                    _mm512_unpackhi_epi64(T[2 * i], T[2 * i + 1]));
-        /* U[i] lane k: rows 4i..4i+3 of block k; transpose the 128-bit lanes. */
-        V[0] = _mm512_shuffle_i32x4(U[0], U[1], 0x44);
-        V[1] = _mm512_shuffle_i32x4(U[0], U[1], 0xEE);
-        V[2] = _mm512_shuffle_i32x4(U[2], U[3], 0x44);
-        V[3] = _mm512_shuffle_i32x4(U[2], U[3], 0xEE);
         __m512i O[4];
-        O[0] = _mm512_shuffle_i32x4(V[0], V[2], 0x88);
-        O[1] = _mm512_shuffle_i32x4(V[0], V[2], 0xDD);
-        O[2] = _mm512_shuffle_i32x4(V[1], V[3], 0x88);
-        O[3] = _mm512_shuffle_i32x4(V[1], V[3], 0xDD);
+        lanes_of_rows(S, O);
         UNROLL for (int k = 0; k < 4; k++) {
             const wl_q8_0_aux *x = &aux[b0 + 4 * gi + (size_t)k];
             __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x->corr / 16));
@@ -466,6 +476,158 @@ static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, siz
     }
 }
 
+/* ---- one token, Q4_K and Q6_K: a strip of 16 rows in the lanes ----------
+ *
+ * Each row's super-block is read whole and in order (no gathers): its
+ * quants times the activation as vpmaddubsw pairs, each pair times its
+ * group's scale as vpmaddwd, so that one vector of 16 dwords holds a
+ * row's scaled integer sum in parts; lanes_of_rows turns 16 such vectors
+ * into lanes.  The float chain of each lane is the vec_dot's, super-block
+ * after super-block.  While a strip is computed the same super-block of
+ * the next strip is prefetched (NEXT, or NULL for the last). */
+
+/* vpermw indices: the scale words of the 64 bytes of the 4 vectors of a
+ * super-block, words 0-15 one group and 16-31 another. */
+static inline __m512i scale_words(int g0, int g1, int g2, int g3)
+{
+    uint16_t v[32];
+
+    for (int i = 0; i < 8; i++) {
+        v[i] = (uint16_t)g0;
+        v[8 + i] = (uint16_t)g1;
+        v[16 + i] = (uint16_t)g2;
+        v[24 + i] = (uint16_t)g3;
+    }
+    return _mm512_loadu_si512(v);
+}
+
+/* Two 32-byte pieces of Q8_K quants as one vector. */
+static inline __m512i halves(const int8_t *lo, const int8_t *hi)
+{
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)lo)),
+                              _mm256_loadu_si256((const __m256i *)hi), 1);
+}
+
+static inline void prefetch_block(const uint8_t *p, size_t bytes)
+{
+    for (size_t o = 0; o < bytes; o += 64)
+        _mm_prefetch((const char *)p + o, _MM_HINT_T0);
+    _mm_prefetch((const char *)p + bytes - 1, _MM_HINT_T0);
+}
+
+/* q4_k: qs byte 32c + l holds element 64c + l (low nibble, sub-block 2c)
+ * and 64c + 32 + l (high, 2c + 1), so the low nibbles of qs[0..63] meet
+ * quants 0-31 and 64-95 of the activation (sub-blocks 0 and 2), and so on.
+ * The mins' sum (mn[j] times bsums 2j and 2j+1) takes 128-bit lane 3 of
+ * the row's vector, whose scaled sums move to lane 0 first. */
+static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a,
+                          const uint8_t *next)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512 neg = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
+    const __m512i I0 = scale_words(0, 0, 2, 2), I1 = scale_words(1, 1, 3, 3);
+    const __m512i I2 = scale_words(4, 4, 6, 6), I3 = scale_words(5, 5, 7, 7);
+    __m512 acc = _mm512_setzero_ps();
+
+    for (size_t b = 0; b < nb; b++) {
+        const wl_block_q8_k *ab = a + b;
+        const __m512i A0 = halves(ab->qs, ab->qs + 64), A1 = halves(ab->qs + 32, ab->qs + 96);
+        const __m512i A2 = halves(ab->qs + 128, ab->qs + 192), A3 = halves(ab->qs + 160, ab->qs + 224);
+        const __m128i bp = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)ab->bsums),
+                                          _mm_loadu_si128((const __m128i *)(ab->bsums + 8)));
+        const size_t off = b * sizeof(wl_block_q4_k);
+        __m512i S[GR], O[4];
+        uint32_t dd[GR];
+        UNROLL for (int r = 0; r < GR; r++) {
+            const uint8_t *p = w + (size_t)r * w_stride + off;
+            uint32_t u0, u1, u2;
+            if (next)
+                prefetch_block(next + (size_t)r * w_stride + off, sizeof(wl_block_q4_k));
+            memcpy(&dd[r], p, 4);
+            memcpy(&u0, p + 4, 4);
+            memcpy(&u1, p + 8, 4);
+            memcpy(&u2, p + 12, 4);
+            /* The 6-bit scales and mins of the 8 sub-blocks, a byte each. */
+            uint64_t sc = (u0 & 0x3F3F3F3Fu) |
+                          (uint64_t)((u2 & 0x0F0F0F0Fu) | ((u0 >> 6) & 0x03030303u) << 4) << 32;
+            uint64_t mn = (u1 & 0x3F3F3F3Fu) |
+                          (uint64_t)(((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
+            __m512i scw = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
+            __m512i q0 = _mm512_loadu_si512(p + 16), q1 = _mm512_loadu_si512(p + 80);
+            __m512i t0 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(q0, low4), A0),
+                                           _mm512_permutexvar_epi16(I0, scw));
+            __m512i t1 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q0, 4), low4), A1),
+                                           _mm512_permutexvar_epi16(I1, scw));
+            __m512i t2 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(q1, low4), A2),
+                                           _mm512_permutexvar_epi16(I2, scw));
+            __m512i t3 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), low4), A3),
+                                           _mm512_permutexvar_epi16(I3, scw));
+            __m512i t = _mm512_add_epi32(_mm512_add_epi32(t0, t1), _mm512_add_epi32(t2, t3));
+            __m128i m4 = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn)), bp);
+            t = _mm512_add_epi32(t, _mm512_maskz_shuffle_i32x4(0x000F, t, t, 0x03));
+            S[r] = _mm512_inserti32x4(t, m4, 3);
+        }
+        lanes_of_rows(S, O);
+        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(O[0], O[1]), O[2]);
+        __m512i dv = _mm512_loadu_si512(dd);
+        __m512 da = _mm512_set1_ps(ab->d);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(f16_lanes(dv, 0), da), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(O[3]), _mm512_xor_ps(_mm512_mul_ps(f16_lanes(dv, 1), da), neg), acc);
+    }
+    return acc;
+}
+
+/* q6_k: element 128h + 32s + l is the low (s < 2) or high nibble of
+ * ql[64h + 32(s & 1) + l] with bits 2s..2s+1 of qh[32h + l] on top, so the
+ * 256-bit halves of one vector take h = 0 and 1 for the same s.  The -32
+ * of every quant, 32 * sum_g sc[g] * bsums[g], comes off the vector. */
+static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a,
+                          const uint8_t *next)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
+    const __m512i I0 = scale_words(0, 1, 8, 9), I1 = scale_words(2, 3, 10, 11);
+    const __m512i I2 = scale_words(4, 5, 12, 13), I3 = scale_words(6, 7, 14, 15);
+    __m512 acc = _mm512_setzero_ps();
+
+    for (size_t b = 0; b < nb; b++) {
+        const wl_block_q8_k *ab = a + b;
+        const __m512i A0 = halves(ab->qs, ab->qs + 128), A1 = halves(ab->qs + 32, ab->qs + 160);
+        const __m512i A2 = halves(ab->qs + 64, ab->qs + 192), A3 = halves(ab->qs + 96, ab->qs + 224);
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)ab->bsums);
+        const size_t off = b * sizeof(wl_block_q6_k);
+        __m512i S[GR], O[4];
+        uint16_t dh[GR];
+        UNROLL for (int r = 0; r < GR; r++) {
+            const uint8_t *p = w + (size_t)r * w_stride + off;
+            if (next)
+                prefetch_block(next + (size_t)r * w_stride + off, sizeof(wl_block_q6_k));
+            memcpy(&dh[r], p + offsetof(wl_block_q6_k, d), 2);
+            __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + offsetof(wl_block_q6_k, scales))));
+            __m512i scw = _mm512_zextsi256_si512(sc);
+            __m512i L0 = _mm512_loadu_si512(p), L1 = _mm512_loadu_si512(p + 64);
+            __m512i qh = _mm512_loadu_si512(p + offsetof(wl_block_q6_k, qh));
+            __m512i X = _mm512_shuffle_i64x2(L0, L1, 0x44), Y = _mm512_shuffle_i64x2(L0, L1, 0xEE);
+            __m512i u0 = _mm512_or_si512(_mm512_and_si512(X, low4), _mm512_and_si512(_mm512_slli_epi16(qh, 4), two));
+            __m512i u1 = _mm512_or_si512(_mm512_and_si512(Y, low4), _mm512_and_si512(_mm512_slli_epi16(qh, 2), two));
+            __m512i u2 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(X, 4), low4), _mm512_and_si512(qh, two));
+            __m512i u3 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(Y, 4), low4),
+                                         _mm512_and_si512(_mm512_srli_epi16(qh, 2), two));
+            __m512i t0 = _mm512_madd_epi16(_mm512_maddubs_epi16(u0, A0), _mm512_permutexvar_epi16(I0, scw));
+            __m512i t1 = _mm512_madd_epi16(_mm512_maddubs_epi16(u1, A1), _mm512_permutexvar_epi16(I1, scw));
+            __m512i t2 = _mm512_madd_epi16(_mm512_maddubs_epi16(u2, A2), _mm512_permutexvar_epi16(I2, scw));
+            __m512i t3 = _mm512_madd_epi16(_mm512_maddubs_epi16(u3, A3), _mm512_permutexvar_epi16(I3, scw));
+            __m512i t = _mm512_add_epi32(_mm512_add_epi32(t0, t1), _mm512_add_epi32(t2, t3));
+            __m256i cor = _mm256_slli_epi32(_mm256_madd_epi16(sc, bs), 5);
+            S[r] = _mm512_sub_epi32(t, _mm512_zextsi256_si512(cor));
+        }
+        lanes_of_rows(S, O);
+        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(O[0], O[1]), _mm512_add_epi32(O[2], O[3]));
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(ab->d)), acc);
+    }
+    return acc;
+}
+
 static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                   size_t n_tok, float *out, size_t ldo)
 {
@@ -474,8 +636,15 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
     const __m512i idx = row_index(w_stride);
 
     if (n_tok == 1) {
-        /* One token: unpacking costs more than it saves; the row dots. */
-        for (size_t r = 0; r < nr; r++) {
+        /* One token: whole strips in the lanes, the rows left one by one. */
+        size_t r = 0;
+        for (; r + GR <= nr; r += GR) {
+            const uint8_t *wr = (const uint8_t *)w + r * w_stride;
+            const uint8_t *next = r + 2 * GR <= nr ? wr + GR * w_stride : NULL;
+            __m512 acc = q6 ? q6_k_strip1(wr, w_stride, nb, a, next) : q4_k_strip1(wr, w_stride, nb, a, next);
+            _mm512_storeu_ps(out + r, acc);
+        }
+        for (; r < nr; r++) {
             if (r + ROW_PF < nr)
                 for (size_t o = 0; o < nb * wbytes; o += 64)
                     _mm_prefetch((const char *)w + (r + ROW_PF) * w_stride + o, _MM_HINT_T0);
