@@ -104,6 +104,13 @@ static inline __attribute__((always_inline)) void lanes_of_rows(const __m512i S[
     O[3] = _mm512_shuffle_i32x4(V[1], V[3], 0xDD);
 }
 
+/* Two 32-byte pieces of quants as one vector. */
+static inline __m512i halves(const int8_t *lo, const int8_t *hi)
+{
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)lo)),
+                              _mm256_loadu_si256((const __m256i *)hi), 1);
+}
+
 /* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
 
 #define KC32 64      /* blocks of 32 per chunk */
@@ -246,7 +253,49 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
     return acc;
 }
 
-#define AL_MAX 1024  /* blocks of the activation laid out for q4_0_strip4 */
+/* One token, Q8_0, a full strip of 16 rows, blocks B0..B0+4G: two blocks
+ * of a row a vector (their quants from two 32-byte loads), plus 128 to be
+ * unsigned, dotted with the activation's quants laid out contiguously
+ * (AQ); the 128-bit lanes of the two vectors are added in pairs so that
+ * lane k holds block k's parts, and lanes_of_rows turns the rows into
+ * lanes.  The float chain is the vec_dot's, block after block. */
+static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w, size_t w_stride, size_t b0,
+                                                                size_t ng, const uint8_t *aq,
+                                                                const wl_q8_0_aux *aux, __m512 acc)
+{
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    const size_t bb = sizeof(wl_block_q8_0);
+
+    for (size_t gi = 0; gi < ng; gi++) {
+        const size_t blk = b0 + 4 * gi;
+        const __m512i va = _mm512_loadu_si512(aq + 32 * blk), vb = _mm512_loadu_si512(aq + 32 * blk + 64);
+        __m512i S[GR], O[4];
+        uint16_t dh[4][GR];
+        UNROLL for (int r = 0; r < GR; r++) {
+            const uint8_t *p = w + (size_t)r * w_stride + blk * bb;
+            _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+            _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+            _mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+            __m512i w01 = halves((const int8_t *)p + 2, (const int8_t *)p + bb + 2);
+            __m512i w23 = halves((const int8_t *)p + 2 * bb + 2, (const int8_t *)p + 3 * bb + 2);
+            __m512i s01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w01, bias), va);
+            __m512i s23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w23, bias), vb);
+            S[r] = _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xDD));
+            for (int k = 0; k < 4; k++)
+                memcpy(&dh[k][r], p + k * bb, 2);
+        }
+        lanes_of_rows(S, O);
+        UNROLL for (int k = 0; k < 4; k++) {
+            const wl_q8_0_aux *x = &aux[blk + (size_t)k];
+            __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x->corr));
+            __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh[k]));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(x->d)), acc);
+        }
+    }
+    return acc;
+}
+
+#define AL_MAX 1024  /* blocks of the activation laid out for the strips */
 
 static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, size_t), size_t wbytes,
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
@@ -256,24 +305,33 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, 
     const size_t nb = n / WL_QK;
     const wl_q8_0_aux *aux = vaux;
     const __m512i idx = row_index(w_stride);
-    /* One Q4_0 token: the activation's 16 low and 16 high quants of each block, apart. */
-    static _Thread_local uint8_t al[AL_MAX * 16] __attribute__((aligned(64))), ah[AL_MAX * 16] __attribute__((aligned(64)));
-    const int lay = n_tok == 1 && wbytes == sizeof(wl_block_q4_0) && nb >= 4 && nb <= AL_MAX && nr >= GR;
+    /* One token: the activation's quants without their scales, for Q4_0
+     * the 16 low and 16 high of each block apart (AL, AH). */
+    static _Thread_local uint8_t lay_buf[AL_MAX * 32] __attribute__((aligned(64)));
+    uint8_t *al = lay_buf, *ah = lay_buf + AL_MAX * 16;
+    const int q4 = wbytes == sizeof(wl_block_q4_0);
+    const int lay = n_tok == 1 && nb >= 4 && nb <= AL_MAX && nr >= GR;
 
     if (lay)
         for (size_t b = 0; b < nb; b++) {
-            memcpy(al + 16 * b, (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 2, 16);
-            memcpy(ah + 16 * b, (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 18, 16);
+            const uint8_t *qs = (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 2;
+            if (q4) {
+                memcpy(al + 16 * b, qs, 16);
+                memcpy(ah + 16 * b, qs + 16, 16);
+            } else {
+                memcpy(lay_buf + 32 * b, qs, 32);
+            }
         }
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
         __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         if (n_tok == 1) {
-            /* One token: each block straight from the gather to its dot. */
+            /* One token: whole strips in the lanes; the rest from the gathers. */
             __m512 acc = _mm512_setzero_ps();
             size_t b = 0;
             if (lay && m == 0xFFFF) {
-                acc = q4_0_strip4(wr, w_stride, 0, nb / 4, al, ah, aux, acc);
+                acc = q4 ? q4_0_strip4(wr, w_stride, 0, nb / 4, al, ah, aux, acc)
+                         : q8_0_strip4(wr, w_stride, 0, nb / 4, lay_buf, aux, acc);
                 b = nb / 4 * 4;
             }
             for (; b < nb; b++)
@@ -499,13 +557,6 @@ static inline __m512i scale_words(int g0, int g1, int g2, int g3)
         v[24 + i] = (uint16_t)g3;
     }
     return _mm512_loadu_si512(v);
-}
-
-/* Two 32-byte pieces of Q8_K quants as one vector. */
-static inline __m512i halves(const int8_t *lo, const int8_t *hi)
-{
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)lo)),
-                              _mm256_loadu_si256((const __m256i *)hi), 1);
 }
 
 static inline void prefetch_block(const uint8_t *p, size_t bytes)
