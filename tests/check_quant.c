@@ -684,6 +684,58 @@ START_TEST(gemm_levels_match_scalar)
 }
 END_TEST
 
+/* Float weights (F32, F16) times float activations: the tiled kernel's
+ * outputs are the vec_dot's bits, for lengths of whole 16s and not, row
+ * and token counts off the 4 x 4 tile, and more tokens than one block. */
+START_TEST(float_gemm_matches_vec_dot)
+{
+    enum { NR = 11, NT = 37, LDO = NR + 2 };
+    static const woolly_type types[] = { WOOLLY_TYPE_F32, WOOLLY_TYPE_F16 };
+    static const size_t lens[] = { 16, 48, 40, 256 };
+    static float x[256], act[NT][256], want[NT * LDO], got[NT * LDO];
+    static uint8_t w[NR][256 * 4];
+    wl_kernels ref, k;
+
+    wl_kernels_fill(&ref, 0);
+    for (size_t ti = 0; ti < 2; ti++) {
+        const wl_type_kernels *r = &ref.type[types[ti]];
+        for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+            size_t n = lens[li];
+            for (size_t i = 0; i < NR; i++) {
+                fill_data(x, n, 7 + i);
+                r->from_float(x, w[i], n);
+            }
+            for (size_t t = 0; t < NT; t++)
+                fill_data(act[t], n, 300 + t);
+            for (size_t t = 0; t < NT; t++)
+                for (size_t i = 0; i < NR; i++)
+                    want[t * LDO + i] = r->vec_dot(n, w[i], act[t]);
+            for (size_t m = 0; m < TU_N_LEVELS; m++) {
+                if (!tu_runnable(tu_level_masks[m]))
+                    continue;
+                const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+                if (!k.type[types[ti]].gemm)
+                    continue;
+                for (size_t nr = 1; nr <= NR; nr += 5)
+                    for (size_t nt = 1; nt <= NT; nt += 6) {
+                        for (size_t i = 0; i < NT * LDO; i++)
+                            got[i] = 12345.0f;
+                        k.type[types[ti]].gemm(n, w, sizeof w[0], nr, act, sizeof act[0], NULL, nt, got, LDO);
+                        for (size_t t = 0; t < NT; t++)
+                            for (size_t i = 0; i < LDO; i++) {
+                                int inside = t < nt && i < nr;
+                                ck_assert_msg(inside ? memcmp(&got[t * LDO + i], &want[t * LDO + i], sizeof *got) == 0
+                                                     : got[t * LDO + i] == 12345.0f,
+                                              "%s %s gemm n=%zu nr=%zu nt=%zu at row %zu token %zu", name,
+                                              woolly_type_name(types[ti]), n, nr, nt, i, t);
+                            }
+                    }
+            }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("quant");
@@ -703,6 +755,7 @@ int main(void)
     tcase_add_test(tc, activation_quantizers_match_scalar);
     tcase_add_test(tc, to_float_levels_match_scalar);
     tcase_add_test(tc, gemm_levels_match_scalar);
+    tcase_add_test(tc, float_gemm_matches_vec_dot);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

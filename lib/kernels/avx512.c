@@ -282,11 +282,109 @@ static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ld
     }
 }
 
+/* ---- F32 and F16 weights times float activations, tiled ------------------
+ *
+ * Up to 4 rows times up to 4 tokens in 16 accumulators, each output's the
+ * vec_dot's own chain (one 16-lane FMA accumulator, then
+ * _mm512_reduce_add_ps), so every output has the vec_dot's bits: a row's
+ * vector is loaded once for 4 tokens, a token's for 4 rows, and a single
+ * token's rows no longer wait on one FMA latency each.  Tokens go in
+ * blocks of FT_BLOCK, whose activations stay in L2 while the rows pass;
+ * each row is prefetched FT_PF bytes ahead.
+ * Rows of n % 16 != 0 take the vec_dot (its tail differs per type). */
+#define FT_BLOCK 32
+#define FT_PF 1024  /* bytes of each row prefetched ahead (one token: 5.7 -> 6.7 t/s) */
+
+static inline __m512 wrow16(int half, const void *w, size_t i)
+{
+    return half ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)))
+                : _mm512_loadu_ps((const float *)w + i);
+}
+
+static inline __attribute__((always_inline)) void float_tile(int half, int RT, int TT, size_t n, const uint8_t *w,
+                                                             size_t w_stride, const uint8_t *a, size_t a_stride,
+                                                             float *out, size_t ldo)
+{
+    __m512 acc[4][4];
+
+    for (int r = 0; r < RT; r++)
+        for (int t = 0; t < TT; t++)
+            acc[r][t] = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 wv[4], av[4];
+        for (int r = 0; r < RT; r++) {
+            _mm_prefetch((const char *)w + (size_t)r * w_stride + (i << (2 - half)) + FT_PF, _MM_HINT_T0);
+            wv[r] = wrow16(half, w + (size_t)r * w_stride, i);
+        }
+        for (int t = 0; t < TT; t++)
+            av[t] = _mm512_loadu_ps((const float *)(a + (size_t)t * a_stride) + i);
+        for (int r = 0; r < RT; r++)
+            for (int t = 0; t < TT; t++)
+                acc[r][t] = _mm512_fmadd_ps(wv[r], av[t], acc[r][t]);
+    }
+    for (int r = 0; r < RT; r++)
+        for (int t = 0; t < TT; t++)
+            out[(size_t)t * ldo + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+static void float_gemm(int half, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                       size_t a_stride, size_t n_tok, float *out, size_t ldo)
+{
+    const uint8_t *W = w, *A = a;
+
+    if (n % 16) {
+        float (*dot)(size_t, const void *, const void *) = half ? f16_vec_dot : f32_vec_dot;
+        for (size_t t = 0; t < n_tok; t++)
+            for (size_t r = 0; r < nr; r++)
+                out[t * ldo + r] = dot(n, W + r * w_stride, A + t * a_stride);
+        return;
+    }
+    for (size_t t0 = 0; t0 < n_tok; t0 += FT_BLOCK) {
+        size_t t1 = n_tok - t0 < FT_BLOCK ? n_tok : t0 + FT_BLOCK;
+        for (size_t r = 0; r < nr; r += 4) {
+            int rt = nr - r < 4 ? (int)(nr - r) : 4;
+            for (size_t t = t0; t < t1; t += 4) {
+                int tt = t1 - t < 4 ? (int)(t1 - t) : 4;
+                const uint8_t *wr = W + r * w_stride, *at = A + t * a_stride;
+                float *o = out + t * ldo + r;
+#define FT_CASE(R, T) float_tile(half, R, T, n, wr, w_stride, at, a_stride, o, ldo)
+                switch (rt * 4 + tt - 5) {
+                case 0: FT_CASE(1, 1); break;  case 1: FT_CASE(1, 2); break;
+                case 2: FT_CASE(1, 3); break;  case 3: FT_CASE(1, 4); break;
+                case 4: FT_CASE(2, 1); break;  case 5: FT_CASE(2, 2); break;
+                case 6: FT_CASE(2, 3); break;  case 7: FT_CASE(2, 4); break;
+                case 8: FT_CASE(3, 1); break;  case 9: FT_CASE(3, 2); break;
+                case 10: FT_CASE(3, 3); break; case 11: FT_CASE(3, 4); break;
+                case 12: FT_CASE(4, 1); break; case 13: FT_CASE(4, 2); break;
+                case 14: FT_CASE(4, 3); break; default: FT_CASE(4, 4); break;
+                }
+#undef FT_CASE
+            }
+        }
+    }
+}
+
+static void f32_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                     const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    float_gemm(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
+static void f16_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                     const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    float_gemm(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
 void wl_kernels_init_avx512(wl_kernels *k)
 {
     xq_init(k);
     k->type[WOOLLY_TYPE_F32].vec_dot = f32_vec_dot;
     k->type[WOOLLY_TYPE_F16].vec_dot = f16_vec_dot;
+    k->type[WOOLLY_TYPE_F32].gemm = f32_gemm;
+    k->type[WOOLLY_TYPE_F16].gemm = f16_gemm;
     k->type[WOOLLY_TYPE_BF16].vec_dot = bf16_vec_dot;
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
