@@ -190,13 +190,73 @@ static void attention_rows(void *arg, int ith, int nth)
 
 /* ---- the blocks --------------------------------------------------------- */
 
-static void add_bias(float *y, const float *b, size_t n_tok, size_t dim)
+static void add_bias(float *y, const float *b, size_t dim)
 {
     if (!b)
         return;
-    for (size_t t = 0; t < n_tok; t++)
-        for (size_t i = 0; i < dim; i++)
-            y[t * dim + i] += b[i];
+    for (size_t i = 0; i < dim; i++)
+        y[i] += b[i];
+}
+
+/* The per-token work between the matrix products, tokens split among the
+ * threads (each token's arithmetic as it was). */
+struct tokens_job {
+    woolly_session *s;
+    const wl_layer *l;
+    uint32_t layer;
+    size_t n_tok;
+};
+
+static void tokens_step(woolly_session *s, void (*fn)(void *, int, int), const wl_layer *l, uint32_t layer,
+                        size_t n_tok)
+{
+    struct tokens_job j = { s, l, layer, n_tok };
+
+    if (n_tok == 1)
+        fn(&j, 0, 1);
+    else
+        wl_pool_run(s->pool, fn, &j);
+}
+
+/* The biases of q, k and v, RoPE, and k and v into the cache. */
+static void qkv_rows(void *arg, int ith, int nth)
+{
+    struct tokens_job *j = arg;
+    woolly_session *s = j->s;
+    const wl_hparams *hp = &s->model->hp;
+    size_t q_dim = (size_t)hp->n_head * hp->head_dim, kv_dim = (size_t)hp->n_head_kv * hp->head_dim;
+    long b, e;
+
+    wl_split((long)j->n_tok, ith, nth, &b, &e);
+    for (size_t t = (size_t)b; t < (size_t)e; t++) {
+        const float *cs = s->rope + t * hp->n_rot;
+        float *q = s->q + t * q_dim, *k = s->k + t * kv_dim, *v = s->v + t * kv_dim;
+        add_bias(q, j->l->bq, q_dim);
+        add_bias(k, j->l->bk, kv_dim);
+        add_bias(v, j->l->bv, kv_dim);
+        for (uint32_t h = 0; h < hp->n_head; h++)
+            rope_head(hp, q + (size_t)h * hp->head_dim, cs);
+        for (uint32_t h = 0; h < hp->n_head_kv; h++)
+            rope_head(hp, k + (size_t)h * hp->head_dim, cs);
+        wl_kv_store(&s->kv, j->layer, s->n_past + (uint32_t)t, k, v);
+    }
+}
+
+/* silu(gate) * up, into the gate's rows. */
+static void swiglu_rows(void *arg, int ith, int nth)
+{
+    struct tokens_job *j = arg;
+    size_t ff = j->s->model->hp.n_ff;
+    long b, e;
+
+    wl_split((long)j->n_tok, ith, nth, &b, &e);
+    for (size_t t = (size_t)b; t < (size_t)e; t++) {
+        float *g = j->s->hb + t * ff;
+        const float *u = j->s->hb2 + t * ff;
+        wl_kernels_get()->silu(ff, g, g);
+        for (size_t i = 0; i < ff; i++)
+            g[i] *= u[i];
+    }
 }
 
 static void residual_add(float *x, const float *y, size_t n)
@@ -227,17 +287,7 @@ static void attention_block(woolly_session *s, const wl_layer *l, uint32_t layer
         wl_acts_prepare(&s->acts, s->pool, l->wv.type, s->xb, d, n_tok, d);
         wl_matmul(s->pool, &l->wv, &s->acts, s->v, kv_dim);
     }
-    add_bias(s->q, l->bq, n_tok, q_dim);
-    add_bias(s->k, l->bk, n_tok, kv_dim);
-    add_bias(s->v, l->bv, n_tok, kv_dim);
-    for (size_t t = 0; t < n_tok; t++) {
-        const float *cs = s->rope + t * hp->n_rot;
-        for (uint32_t h = 0; h < hp->n_head; h++)
-            rope_head(hp, s->q + t * q_dim + (size_t)h * hp->head_dim, cs);
-        for (uint32_t h = 0; h < hp->n_head_kv; h++)
-            rope_head(hp, s->k + t * kv_dim + (size_t)h * hp->head_dim, cs);
-        wl_kv_store(&s->kv, layer, s->n_past + (uint32_t)t, s->k + t * kv_dim, s->v + t * kv_dim);
-    }
+    tokens_step(s, qkv_rows, l, layer, n_tok);
     wl_pool_run(s->pool, attention_rows, &job);
     wl_acts_invalidate(&s->acts);
     wl_acts_prepare(&s->acts, s->pool, l->wo.type, s->att, q_dim, n_tok, q_dim);
@@ -263,13 +313,7 @@ static void ffn_block(woolly_session *s, const wl_layer *l, size_t n_tok)
         wl_acts_prepare(&s->acts, s->pool, l->w_up.type, s->xb, d, n_tok, d);
         wl_matmul(s->pool, &l->w_up, &s->acts, s->hb2, ff);
     }
-    for (size_t t = 0; t < n_tok; t++) {
-        float *g = s->hb + t * ff;
-        const float *u = s->hb2 + t * ff;
-        wl_kernels_get()->silu(ff, g, g);
-        for (size_t i = 0; i < ff; i++)
-            g[i] *= u[i];
-    }
+    tokens_step(s, swiglu_rows, l, 0, n_tok);
     wl_acts_invalidate(&s->acts);
     wl_acts_prepare(&s->acts, s->pool, l->w_down.type, s->hb, ff, n_tok, ff);
     wl_matmul(s->pool, &l->w_down, &s->acts, s->hb2, d);
