@@ -250,6 +250,40 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
             wl_wsum16_scalar(n, 1, w, v + i, ldv, out + i);
 }
 
+/* Dense wsum16 of 64 columns (a common head size): lanes 4p..4p+3 at a
+ * time, all 64 columns of each in 16 registers, so that each weight is
+ * broadcast once instead of once a column of 16. */
+static void wsum16_64(size_t n, const float *w, const float *v, size_t ldv, float *out)
+{
+    float lanes[16 * 64] __attribute__((aligned(64)));
+
+    for (size_t p = 0; p < 4; p++) {
+        __m512 a[4][4];
+        for (int l = 0; l < 4; l++)
+            for (int c = 0; c < 4; c++)
+                a[l][c] = _mm512_setzero_ps();
+        for (size_t j0 = 0; j0 < n; j0 += 16)
+            _Pragma("GCC unroll 4") for (int l = 0; l < 4; l++) {
+                size_t j = j0 + 4 * p + (size_t)l;
+                if (j >= n)
+                    break;
+                __m512 wj = _mm512_set1_ps(w[j]);
+                const float *row = v + j * ldv;
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
+                    a[l][c] = _mm512_fmadd_ps(wj, _mm512_loadu_ps(row + 16 * c), a[l][c]);
+            }
+        for (int l = 0; l < 4; l++)
+            for (int c = 0; c < 4; c++)
+                _mm512_store_ps(lanes + (4 * p + (size_t)l) * 64 + 16 * c, a[l][c]);
+    }
+    for (size_t c = 0; c < 64; c += 16) {
+        __m512 a[16];
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm512_load_ps(lanes + l * 64 + c);
+        wsum16_lanes_out(a, 0xFFFF, out + c);
+    }
+}
+
 static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
     size_t nz = 0;
@@ -261,6 +295,10 @@ static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ld
     }
     if (m <= WSUM_SPARSE_M && 2 * nz < n) {
         wsum16_sparse(n, m, w, v, ldv, out);
+        return;
+    }
+    if (m == 64) {
+        wsum16_64(n, w, v, ldv, out);
         return;
     }
     for (size_t c = 0; c < m; c += 16) {
