@@ -321,13 +321,13 @@ START_TEST(llama_order_kernels_match_scalar)
         static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100 }, cols[] = { 1, 8, 29, 64, 71 };
         for (size_t c = 0; c < sizeof cols / sizeof *cols * 3; c++) {
             for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-                size_t n = rows[i], m = cols[c / 3];
+                size_t n = rows[i], nc = cols[c / 3];
                 for (size_t o = 0; o < 80; o++)
                     ref_out[o] = got_out[o] = (float)o;
-                ref.wsum16(n, m, w[c % 3], v, 72, ref_out);
-                k.wsum16(n, m, w[c % 3], v, 72, got_out);
+                ref.wsum16(n, nc, w[c % 3], v, 72, ref_out);
+                k.wsum16(n, nc, w[c % 3], v, 72, got_out);
                 ck_assert_msg(memcmp(ref_out, got_out, 80 * sizeof *got_out) == 0, "%s wsum16 n=%zu m=%zu w%zu",
-                              name, n, m, c % 3);
+                              name, n, nc, c % 3);
             }
         }
     }
