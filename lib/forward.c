@@ -136,39 +136,46 @@ static const float *kv_row(const wl_kvcache *kv, const void *row, size_t off, si
     return tmp;
 }
 
-/* One query head against every cached position up to its own (causal).
- * SCRATCH holds wl_attn_scratch() floats. */
+/* The NQ query heads of a GQA group (q: NQ heads of head_dim in a row,
+ * out likewise) against every cached position up to POS (causal); each
+ * key is read once for the group.  SCRATCH holds wl_attn_scratch()
+ * floats. */
 static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint32_t pos,
-                   const float *q, float *out, uint32_t kv_head)
+                   const float *q, float *out, uint32_t kv_head, size_t nq)
 {
     const wl_hparams *hp = &s->model->hp;
     const wl_kvcache *kv = &s->kv;
     const wl_kernels *k = wl_kernels_get();
     size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt, n = (size_t)pos + 1;
-    float *scores = scratch, *tmp = scratch + WL_PAD16(s->n_ctx), *vals = tmp + hd;
-    float scale = 1.0f / sqrtf((float)hd), max = -INFINITY;
+    size_t lds = WL_PAD16(s->n_ctx);
+    float *tmp = scratch + nq * lds, *vals = tmp + hd;
+    float scale = 1.0f / sqrtf((float)hd);
 
-    for (size_t j = 0; j < n; j++) {
-        const float *key = kv_row(kv, wl_kv_key(kv, layer, (uint32_t)j), off, hd, tmp);
-        float dot = k->dot_f32_ggml(hd, q, key);
-        scores[j] = dot * scale;
-        if (scores[j] > max)
-            max = scores[j];
-    }
-    float inv = (float)(1.0 / k->softmax_exp(n, scores, scores, max));
-    for (size_t j = 0; j < n; j++)
-        scores[j] *= inv;
-
-    if (kv->type == WOOLLY_TYPE_F32) {
-        const float *v0 = (const float *)((const char *)wl_kv_value(kv, layer, 0) + off);
-        k->wsum16(n, hd, scores, v0, kv->kv_dim, out);
-    } else {
+    if (kv->type == WOOLLY_TYPE_F32)
+        k->qk_scores(n, hd, nq, q, hd, (const float *)((const char *)wl_kv_key(kv, layer, 0) + off), kv->kv_dim,
+                     scale, scratch, lds);
+    else
+        for (size_t j = 0; j < n; j++)
+            k->qk_scores(1, hd, nq, q, hd, kv_row(kv, wl_kv_key(kv, layer, (uint32_t)j), off, hd, tmp), hd, scale,
+                         scratch + j, lds);
+    if (kv->type != WOOLLY_TYPE_F32)
         for (size_t j = 0; j < n; j++)
             kv_row(kv, wl_kv_value(kv, layer, (uint32_t)j), off, hd, vals + j * hd);
-        k->wsum16(n, hd, scores, vals, hd, out);
+    for (size_t h = 0; h < nq; h++) {
+        float *scores = scratch + h * lds, max = -INFINITY;
+        for (size_t j = 0; j < n; j++)
+            if (scores[j] > max)
+                max = scores[j];
+        float inv = (float)(1.0 / k->softmax_exp(n, scores, scores, max));
+        for (size_t j = 0; j < n; j++)
+            scores[j] *= inv;
+        if (kv->type == WOOLLY_TYPE_F32)
+            k->wsum16(n, hd, scores, (const float *)((const char *)wl_kv_value(kv, layer, 0) + off), kv->kv_dim,
+                      out + h * hd);
+        else
+            k->wsum16(n, hd, scores, vals, hd, out + h * hd);
     }
 }
-
 
 static void attention_rows(void *arg, int ith, int nth)
 {
@@ -176,15 +183,15 @@ static void attention_rows(void *arg, int ith, int nth)
     woolly_session *s = j->s;
     const wl_hparams *hp = &s->model->hp;
     size_t q_dim = (size_t)hp->n_head * hp->head_dim;
-    uint32_t group = hp->n_head / hp->n_head_kv;
-    float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type);
+    size_t group = hp->n_head / hp->n_head_kv;
+    float *scratch = s->scores + (size_t)ith * wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type, group);
 
-    /* Heads dealt out in turn: later tokens attend to more positions, so
+    /* Groups dealt out in turn: later tokens attend to more positions, so
      * contiguous slices would leave one thread the long rows. */
-    for (long i = ith; i < (long)(j->n_tok * hp->n_head); i += nth) {
-        size_t t = (size_t)i / hp->n_head, h = (size_t)i % hp->n_head;
-        attend(s, scratch, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + h * hp->head_dim,
-               s->att + t * q_dim + h * hp->head_dim, (uint32_t)(h / group));
+    for (long i = ith; i < (long)(j->n_tok * hp->n_head_kv); i += nth) {
+        size_t t = (size_t)i / hp->n_head_kv, g = (size_t)i % hp->n_head_kv;
+        attend(s, scratch, j->layer, j->pos + (uint32_t)t, s->q + t * q_dim + g * group * hp->head_dim,
+               s->att + t * q_dim + g * group * hp->head_dim, (uint32_t)g, group);
     }
 }
 

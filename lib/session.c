@@ -78,7 +78,8 @@ static woolly_status alloc_buffers(woolly_session *s)
     s->att = alloc_floats(B, q_dim);
     s->hb = alloc_floats(B, wide);
     s->hb2 = alloc_floats(B, wide);
-    s->scores = alloc_floats((size_t)wl_pool_size(s->pool), wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type));
+    s->scores = alloc_floats((size_t)wl_pool_size(s->pool),
+                             wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type, hp->n_head / hp->n_head_kv));
     s->rope = alloc_floats(B, hp->n_rot ? hp->n_rot : 1);
     s->acts.cap = wl_acts_bytes(B, max_cols);
     s->acts.data = wl_alloc_aligned(s->acts.cap);

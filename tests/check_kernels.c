@@ -157,6 +157,7 @@ START_TEST(process_table_is_filled)
     ck_assert_ptr_nonnull(k->dot_bf16);
     ck_assert_ptr_nonnull(k->gemm_i8);
     ck_assert_ptr_nonnull(k->dot_f32_ggml);
+    ck_assert_ptr_nonnull(k->qk_scores);
     ck_assert_ptr_nonnull(k->softmax_exp);
     ck_assert_ptr_nonnull(k->silu);
     ck_assert_ptr_nonnull(k->wsum16);
@@ -317,6 +318,20 @@ START_TEST(llama_order_kernels_match_scalar)
             k.silu(n, got_out, x);
             ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s silu n=%zu", name, n);
         }
+        /* Scores of a group of 3 queries: head sizes of whole 64s (the
+         * batched path) and not, key counts off the 16 of a batch; keys
+         * strided as in the cache. */
+        static const size_t hds[] = { 1, 64, 80, 128 }, keys[] = { 1, 15, 16, 17, 33 };
+        for (size_t h = 0; h < sizeof hds / sizeof *hds; h++)
+            for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+                size_t n = keys[i], hd = hds[h];
+                for (size_t o = 0; o < 120; o++)
+                    ref_out[o] = got_out[o] = (float)o;
+                ref.qk_scores(n, hd, 3, x + 7, 200, y, 96, 0.125f, ref_out, 40);
+                k.qk_scores(n, hd, 3, x + 7, 200, y, 96, 0.125f, got_out, 40);
+                ck_assert_msg(memcmp(ref_out, got_out, 120 * sizeof *got_out) == 0, "%s qk_scores n=%zu hd=%zu", name,
+                              n, hd);
+            }
         /* Columns: a lane's part, whole registers of 8 and 16, tails past them. */
         static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100 }, cols[] = { 1, 8, 29, 64, 71 };
         for (size_t c = 0; c < sizeof cols / sizeof *cols * 3; c++) {

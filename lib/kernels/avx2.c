@@ -93,6 +93,14 @@ static float dot_f32_ggml(size_t n, const float *x, const float *y)
     return sum;
 }
 
+static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
+                      float scale, float *out, size_t ldo)
+{
+    for (size_t h = 0; h < nq; h++)
+        for (size_t j = 0; j < n; j++)
+            out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
+}
+
 static float f32_vec_dot(size_t n, const void *w, const void *a)
 {
     const float *x = w, *y = a;
@@ -292,6 +300,7 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
     k->dot_f32_ggml = dot_f32_ggml;
+    k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
     k->wsum16 = wsum16;

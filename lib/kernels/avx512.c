@@ -65,6 +65,72 @@ static float dot_f32_ggml(size_t n, const float *x, const float *y)
     return sum;
 }
 
+/* dot_f32_ggml's combined accumulators (0+2)+(1+3) for one key of HD
+ * (whole 64s) floats; Q64 holds q's first 64. */
+static inline __m512 qk_lanes(size_t hd, const float *q, const __m512 q64[4], const float *key)
+{
+    const __m512 z = _mm512_setzero_ps();
+    __m512 a0, a1, a2, a3;
+
+    if (hd == 64) {
+        a0 = _mm512_fmadd_ps(q64[0], _mm512_loadu_ps(key), z);
+        a1 = _mm512_fmadd_ps(q64[1], _mm512_loadu_ps(key + 16), z);
+        a2 = _mm512_fmadd_ps(q64[2], _mm512_loadu_ps(key + 32), z);
+        a3 = _mm512_fmadd_ps(q64[3], _mm512_loadu_ps(key + 48), z);
+    } else {
+        a0 = a1 = a2 = a3 = z;
+        for (size_t i = 0; i < hd; i += 64) {
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(key + i), a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), _mm512_loadu_ps(key + i + 16), a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 32), _mm512_loadu_ps(key + i + 32), a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 48), _mm512_loadu_ps(key + i + 48), a3);
+        }
+    }
+    return _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+}
+
+/* qk_scores 16 keys at a time (head sizes of whole 64s): each key's
+ * accumulators as dot_f32_ggml keeps them, then the 16 vectors' lanes
+ * added in _mm512_reduce_add_ps's pairs (i + i+8, i + i+4, i + i+2,
+ * i + i+1) all at once by shuffles, which leave key 4e + k in element
+ * 4k + e. */
+static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
+                      float scale, float *out, size_t ldo)
+{
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512 vs = _mm512_set1_ps(scale);
+
+    if (hd % 64) {
+        for (size_t h = 0; h < nq; h++)
+            for (size_t j = 0; j < n; j++)
+                out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
+        return;
+    }
+    /* 16 keys (in L1 after the first query) against every query of the group. */
+    for (size_t j0 = 0; j0 < n; j0 += 16)
+      for (size_t h = 0; h < nq; h++) {
+        const float *qh = q + h * ldq;
+        size_t nk = n - j0 < 16 ? n - j0 : 16;
+        __m512 q64[4], P[16], A[8], B[4], C[2];
+        for (int c = 0; c < 4; c++)
+            q64[c] = _mm512_loadu_ps(qh + 16 * c);
+        _Pragma("GCC unroll 16") for (size_t p = 0; p < 16; p++)
+            P[p] = qk_lanes(hd, qh, q64, k + (j0 + (p < nk ? p : 0)) * ldk);
+        for (int i = 0; i < 8; i++)
+            A[i] = _mm512_add_ps(_mm512_shuffle_f32x4(P[2 * i], P[2 * i + 1], 0x44),
+                                 _mm512_shuffle_f32x4(P[2 * i], P[2 * i + 1], 0xEE));
+        for (int i = 0; i < 4; i++)
+            B[i] = _mm512_add_ps(_mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0x88),
+                                 _mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0xDD));
+        for (int i = 0; i < 2; i++)
+            C[i] = _mm512_add_ps(_mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0x44),
+                                 _mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0xEE));
+        __m512 D = _mm512_add_ps(_mm512_shuffle_ps(C[0], C[1], 0x88), _mm512_shuffle_ps(C[0], C[1], 0xDD));
+        _mm512_mask_storeu_ps(out + h * ldo + j0, (__mmask16)((1u << nk) - 1),
+                              _mm512_mul_ps(_mm512_permutexvar_ps(order, D), vs));
+      }
+}
+
 static float f32_vec_dot(size_t n, const void *w, const void *a)
 {
     const float *x = w, *y = a;
@@ -427,6 +493,7 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
     k->dot_f32_ggml = dot_f32_ggml;
+    k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
     k->wsum16 = wsum16;

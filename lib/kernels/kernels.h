@@ -76,6 +76,10 @@ typedef struct wl_kernels {
      * combined (0+2)+(1+3), lanes added as wl_hsum16, then the n % 64
      * leftovers added one rounded product at a time. */
     float (*dot_f32_ggml)(size_t n, const float *x, const float *y);
+    /* Attention scores of NQ queries (a GQA group) against N keys:
+     * out[h*ldo + j] = dot_f32_ggml(hd, q + h*ldq, k + j*ldk) * scale. */
+    void (*qk_scores)(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
+                      float scale, float *out, size_t ldo);
     /* ggml_vec_soft_max_f32's exponentials: y[i] = ggml_v_expf(x[i] - max)
      * for i < n; returns the sum, each chunk of 16 summed in float
      * (wl_hsum16, missing lanes 0) and added to a double. */
@@ -156,6 +160,8 @@ void wl_f16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_f16_to_float_scalar(const void *x, float *y, size_t n);
 float wl_f16_vec_dot_scalar(size_t n, const void *w, const void *a);
 float wl_dot_f32_ggml_scalar(size_t n, const float *x, const float *y);
+void wl_qk_scores_scalar(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
+                         float scale, float *out, size_t ldo);
 float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a);
 float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a);
 double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max);

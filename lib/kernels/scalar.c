@@ -80,6 +80,14 @@ float wl_dot_f32_ggml_scalar(size_t n, const float *x, const float *y)
     return sum;
 }
 
+void wl_qk_scores_scalar(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
+                         float scale, float *out, size_t ldo)
+{
+    for (size_t h = 0; h < nq; h++)
+        for (size_t j = 0; j < n; j++)
+            out[h * ldo + j] = wl_dot_f32_ggml_scalar(hd, q + h * ldq, k + j * ldk) * scale;
+}
+
 /* F32 weights times float activations as llamafile's tinyBLAS computes them
  * for a batch (k % 16 == 0): one 16-lane FMA accumulator, then wl_hsum16;
  * other lengths take ggml_vec_dot_f32, as llama.cpp does. */
@@ -616,6 +624,7 @@ void wl_kernels_init_scalar(wl_kernels *k)
     k->dot_bf16 = wl_dot_bf16_scalar;
     k->gemm_i8 = wl_gemm_i8_scalar;
     k->dot_f32_ggml = wl_dot_f32_ggml_scalar;
+    k->qk_scores = wl_qk_scores_scalar;
     k->softmax_exp = wl_softmax_exp_scalar;
     k->silu = wl_silu_scalar;
     k->wsum16 = wl_wsum16_scalar;
