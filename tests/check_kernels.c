@@ -289,6 +289,8 @@ START_TEST(llama_order_kernels_match_scalar)
     x[3] = -60.0f;                 /* exponentials that are subnormal once the max is taken */
     x[40] = -95.0f;
     x[41] = -100.0f;
+    for (size_t i = 64; i < 96; i++)   /* a chunk whose exponentials are all +0, and one all but one */
+        x[i] = i < 80 ? -100.0f - (float)i : i == 90 ? -97.9f : -300.0f;
     for (size_t i = 0; i < 72 * 100; i++)
         v[i] = tu_randf(&seed);
     /* Weights as softmax gives them: w[0] all nonzero (the dense path),

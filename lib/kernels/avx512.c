@@ -231,7 +231,14 @@ static double softmax_exp(size_t n, float *y, const float *x, float max)
     size_t i = 0;
 
     for (; i + 16 <= n; i += 16) {
-        __m512 e = v_expf(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax));
+        __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), vmax);
+        /* Below -106, n <= -153 and v_expf is +0 (j * 2^n < 2^-150, or
+         * the |n| > 192 branch): such a chunk adds +0 to the sum. */
+        if (_mm512_cmp_ps_mask(d, _mm512_set1_ps(-106.0f), _CMP_LT_OQ) == 0xFFFF) {
+            _mm512_storeu_ps(y + i, _mm512_setzero_ps());
+            continue;
+        }
+        __m512 e = v_expf(d);
         _mm512_storeu_ps(y + i, e);
         sum += (double)_mm512_reduce_add_ps(e);
     }
