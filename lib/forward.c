@@ -124,22 +124,31 @@ struct attn_job {
     size_t n_tok;
 };
 
-/* Key or value row POS of KV_HEAD as floats: in the cache itself for F32,
- * converted into TMP for F16. */
-static const float *kv_row(const wl_kvcache *kv, const void *row, size_t off, size_t hd, float *tmp)
+/* Keys (VALUES 0) or values of positions 0..N-1 of a layer and KV head
+ * (at byte OFF in a row) as floats, rows *LD apart: the cache itself for
+ * F32, else converted into BUF. */
+static const float *kv_rows(const wl_kvcache *kv, uint32_t layer, int values, size_t off, size_t n, size_t hd,
+                            float *buf, size_t *ld)
 {
-    if (kv->type == WOOLLY_TYPE_F32)
-        return (const float *)((const char *)row + off);
-    const uint16_t *h = (const uint16_t *)((const char *)row + off);
-    for (size_t i = 0; i < hd; i++)
-        tmp[i] = wl_f16_to_f32(h[i]);
-    return tmp;
+    const void *(*row)(const wl_kvcache *, uint32_t, uint32_t) = values ? wl_kv_value : wl_kv_key;
+
+    if (kv->type == WOOLLY_TYPE_F32) {
+        *ld = kv->kv_dim;
+        return (const float *)((const char *)row(kv, layer, 0) + off);
+    }
+    for (size_t j = 0; j < n; j++) {
+        const uint16_t *h = (const uint16_t *)((const char *)row(kv, layer, (uint32_t)j) + off);
+        for (size_t i = 0; i < hd; i++)
+            buf[j * hd + i] = wl_f16_to_f32(h[i]);
+    }
+    *ld = hd;
+    return buf;
 }
 
 /* The NQ query heads of a GQA group (q: NQ heads of head_dim in a row,
  * out likewise) against every cached position up to POS (causal); each
  * key is read once for the group.  SCRATCH holds wl_attn_scratch()
- * floats. */
+ * floats: the group's scores, then room for converted keys or values. */
 static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint32_t pos,
                    const float *q, float *out, uint32_t kv_head, size_t nq)
 {
@@ -147,20 +156,13 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
     const wl_kvcache *kv = &s->kv;
     const wl_kernels *k = wl_kernels_get();
     size_t hd = hp->head_dim, off = (size_t)kv_head * hd * kv->elt, n = (size_t)pos + 1;
-    size_t lds = WL_PAD16(s->n_ctx);
-    float *tmp = scratch + nq * lds, *vals = tmp + hd;
+    size_t lds = WL_PAD16(s->n_ctx), ld;
+    float *conv = scratch + nq * lds;
     float scale = 1.0f / sqrtf((float)hd);
 
-    if (kv->type == WOOLLY_TYPE_F32)
-        k->qk_scores(n, hd, nq, q, hd, (const float *)((const char *)wl_kv_key(kv, layer, 0) + off), kv->kv_dim,
-                     scale, scratch, lds);
-    else
-        for (size_t j = 0; j < n; j++)
-            k->qk_scores(1, hd, nq, q, hd, kv_row(kv, wl_kv_key(kv, layer, (uint32_t)j), off, hd, tmp), hd, scale,
-                         scratch + j, lds);
-    if (kv->type != WOOLLY_TYPE_F32)
-        for (size_t j = 0; j < n; j++)
-            kv_row(kv, wl_kv_value(kv, layer, (uint32_t)j), off, hd, vals + j * hd);
+    const float *keys = kv_rows(kv, layer, 0, off, n, hd, conv, &ld);
+    k->qk_scores(n, hd, nq, q, hd, keys, ld, scale, scratch, lds);
+    const float *vals = kv_rows(kv, layer, 1, off, n, hd, conv, &ld);
     for (size_t h = 0; h < nq; h++) {
         float *scores = scratch + h * lds, max = -INFINITY;
         for (size_t j = 0; j < n; j++)
@@ -169,11 +171,7 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
         float inv = (float)(1.0 / k->softmax_exp(n, scores, scores, max));
         for (size_t j = 0; j < n; j++)
             scores[j] *= inv;
-        if (kv->type == WOOLLY_TYPE_F32)
-            k->wsum16(n, hd, scores, (const float *)((const char *)wl_kv_value(kv, layer, 0) + off), kv->kv_dim,
-                      out + h * hd);
-        else
-            k->wsum16(n, hd, scores, vals, hd, out + h * hd);
+        k->wsum16(n, hd, scores, vals, ld, out + h * hd);
     }
 }
 

@@ -38,12 +38,11 @@ struct woolly_session {
 
 #define WL_PAD16(n) (((size_t)(n) + 15) / 16 * 16)
 /* Floats of attention scratch a thread needs: the weights of N_CTX
- * positions for each of the GROUP query heads of a KV head, one row of
- * HEAD_DIM and, for a cache that is not F32, the values of N_CTX positions
- * converted. */
+ * positions for each of the GROUP query heads of a KV head and, for a
+ * cache that is not F32, the keys or values of N_CTX positions converted. */
 static inline size_t wl_attn_scratch(size_t n_ctx, size_t head_dim, woolly_type kv_type, size_t group)
 {
-    return group * WL_PAD16(n_ctx) + head_dim + (kv_type == WOOLLY_TYPE_F32 ? 0 : n_ctx * head_dim);
+    return group * WL_PAD16(n_ctx) + (kv_type == WOOLLY_TYPE_F32 ? 0 : n_ctx * head_dim);
 }
 
 /* Compute N <= n_batch tokens at positions n_past.., append them to the KV
