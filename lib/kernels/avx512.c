@@ -265,29 +265,45 @@ static void silu(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-/* wsum16.  Dense: a column of 16 at a time, the 16 lanes in registers,
- * rows dealt out in turn.  Sparse (most weights exactly 0, as a peaked
- * softmax gives them): the lanes in memory, and only the rows of nonzero
- * weight added.  fma(0, v, lane) is lane but for a lane of -0, which it
- * turns +0; that can change the sign of a zero sum and nothing else, so a
- * column whose sum is zero is computed again in full.  (A v of inf or NaN
- * at a weight of 0 would make the reference's lane NaN: values in the
- * cache are finite.)  Both end adding the lanes in wl_hsum16's pairs
- * (lane l += lane l + h). */
-#define WSUM_LANE(l) a[l] = _mm512_fmadd_ps(_mm512_set1_ps(w[j + l]), _mm512_maskz_loadu_ps(k, v + (j + l) * ldv + c), a[l])
+/* wsum16.  Dense: 64 columns at a time, lanes 4p..4p+3 of them in 16
+ * registers, so that each weight is broadcast once for 64 columns.
+ * Sparse (most weights exactly 0, as a peaked softmax gives them): the
+ * lanes in memory, and only the rows of nonzero weight added.
+ * fma(0, v, lane) is lane but for a lane of -0, which it turns +0; that
+ * can change the sign of a zero sum and nothing else, so a column whose
+ * sum is zero is computed again in full.  (A v of inf or NaN at a weight
+ * of 0 would make the reference's lane NaN: values in the cache are
+ * finite.)  Both end adding the lanes in wl_hsum16's pairs (lane l +=
+ * lane l + h). */
 #define WSUM_SPARSE_M 256
 
-static inline void wsum16_lanes_out(__m512 a[16], __mmask16 k, float *out)
-{
-    for (int h = 8; h >= 1; h /= 2)
-        _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
-            a[l] = _mm512_add_ps(a[l], a[l + h]);
-    _mm512_mask_storeu_ps(out, k, a[0]);
-}
-
+/* Columns c.. of M in a vector of 16 (none past M). */
 static inline __mmask16 wsum16_cols(size_t m, size_t c)
 {
-    return m - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - c)) - 1);
+    return c >= m ? 0 : m - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - c)) - 1);
+}
+
+/* Which of the weights j0..j0+15 (below N) are not 0. */
+static inline __mmask16 wsum16_nonzero(const float *w, size_t n, size_t j0)
+{
+    __mmask16 live = n - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j0)) - 1);
+
+    return _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, w + j0), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+}
+
+/* OUT[i] for i < M: the 16 lanes (rows LD apart) added in wl_hsum16's pairs. */
+static void wsum16_lanes_out(const float *lanes, size_t ld, size_t m, float *out)
+{
+    for (size_t c = 0; c < m; c += 16) {
+        __mmask16 k = wsum16_cols(m, c);
+        __m512 a[16];
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm512_maskz_loadu_ps(k, lanes + l * ld + c);
+        for (int h = 8; h >= 1; h /= 2)
+            _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
+                a[l] = _mm512_add_ps(a[l], a[l + h]);
+        _mm512_mask_storeu_ps(out + c, k, a[0]);
+    }
 }
 
 static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
@@ -295,11 +311,8 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
 
     memset(lanes, 0, 16 * m * sizeof *lanes);
-    for (size_t j0 = 0; j0 < n; j0 += 16) {
-        __mmask16 live = n - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j0)) - 1);
-        unsigned nz = _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, w + j0), _mm512_setzero_ps(),
-                                              _CMP_NEQ_UQ);
-        for (; nz; nz &= nz - 1) {
+    for (size_t j0 = 0; j0 < n; j0 += 16)
+        for (unsigned nz = wsum16_nonzero(w, n, j0); nz; nz &= nz - 1) {
             unsigned l = (unsigned)__builtin_ctz(nz);
             const float *row = v + (j0 + l) * ldv;
             float *lane = lanes + l * m;
@@ -310,50 +323,40 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                                                                    _mm512_maskz_loadu_ps(k, lane + c)));
             }
         }
-    }
-    for (size_t c = 0; c < m; c += 16) {
-        __mmask16 k = wsum16_cols(m, c);
-        __m512 a[16];
-        for (int l = 0; l < 16; l++)
-            a[l] = _mm512_maskz_loadu_ps(k, lanes + l * m + c);
-        wsum16_lanes_out(a, k, out + c);
-    }
+    wsum16_lanes_out(lanes, m, m, out);
     for (size_t i = 0; i < m; i++)
         if (out[i] == 0.0f)
             wl_wsum16_scalar(n, 1, w, v + i, ldv, out + i);
 }
 
-/* Dense wsum16 of 64 columns (a common head size): lanes 4p..4p+3 at a
- * time, all 64 columns of each in 16 registers, so that each weight is
- * broadcast once instead of once a column of 16. */
-static void wsum16_64(size_t n, const float *w, const float *v, size_t ldv, float *out)
+static void wsum16_dense(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
     float lanes[16 * 64] __attribute__((aligned(64)));
 
-    for (size_t p = 0; p < 4; p++) {
-        __m512 a[4][4];
-        for (int l = 0; l < 4; l++)
-            for (int c = 0; c < 4; c++)
-                a[l][c] = _mm512_setzero_ps();
-        for (size_t j0 = 0; j0 < n; j0 += 16)
-            _Pragma("GCC unroll 4") for (int l = 0; l < 4; l++) {
-                size_t j = j0 + 4 * p + (size_t)l;
-                if (j >= n)
-                    break;
-                __m512 wj = _mm512_set1_ps(w[j]);
-                const float *row = v + j * ldv;
+    for (size_t c0 = 0; c0 < m; c0 += 64) {
+        __mmask16 k[4];
+        for (int c = 0; c < 4; c++)
+            k[c] = wsum16_cols(m, c0 + 16 * (size_t)c);
+        for (size_t p = 0; p < 4; p++) {
+            __m512 a[4][4];
+            _Pragma("GCC unroll 4") for (int l = 0; l < 4; l++)
                 _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
-                    a[l][c] = _mm512_fmadd_ps(wj, _mm512_loadu_ps(row + 16 * c), a[l][c]);
-            }
-        for (int l = 0; l < 4; l++)
-            for (int c = 0; c < 4; c++)
-                _mm512_store_ps(lanes + (4 * p + (size_t)l) * 64 + 16 * c, a[l][c]);
-    }
-    for (size_t c = 0; c < 64; c += 16) {
-        __m512 a[16];
-        for (int l = 0; l < 16; l++)
-            a[l] = _mm512_load_ps(lanes + l * 64 + c);
-        wsum16_lanes_out(a, 0xFFFF, out + c);
+                    a[l][c] = _mm512_setzero_ps();
+            for (size_t j0 = 0; j0 < n; j0 += 16)
+                _Pragma("GCC unroll 4") for (int l = 0; l < 4; l++) {
+                    size_t j = j0 + 4 * p + (size_t)l;
+                    if (j >= n)
+                        break;
+                    __m512 wj = _mm512_set1_ps(w[j]);
+                    const float *row = v + j * ldv + c0;
+                    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
+                        a[l][c] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(k[c], row + 16 * c), a[l][c]);
+                }
+            _Pragma("GCC unroll 4") for (int l = 0; l < 4; l++)
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++)
+                    _mm512_store_ps(lanes + (4 * p + (size_t)l) * 64 + 16 * c, a[l][c]);
+        }
+        wsum16_lanes_out(lanes, 64, m - c0 < 64 ? m - c0 : 64, out + c0);
     }
 }
 
@@ -361,36 +364,12 @@ static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ld
 {
     size_t nz = 0;
 
-    for (size_t j0 = 0; j0 < n; j0 += 16) {
-        __mmask16 live = n - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j0)) - 1);
-        nz += (size_t)__builtin_popcount(_mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, w + j0),
-                                                                 _mm512_setzero_ps(), _CMP_NEQ_UQ));
-    }
-    if (m <= WSUM_SPARSE_M && 2 * nz < n) {
+    for (size_t j0 = 0; j0 < n; j0 += 16)
+        nz += (size_t)__builtin_popcount(wsum16_nonzero(w, n, j0));
+    if (m <= WSUM_SPARSE_M && 2 * nz < n)
         wsum16_sparse(n, m, w, v, ldv, out);
-        return;
-    }
-    if (m == 64) {
-        wsum16_64(n, w, v, ldv, out);
-        return;
-    }
-    for (size_t c = 0; c < m; c += 16) {
-        __mmask16 k = wsum16_cols(m, c);
-        __m512 a[16];
-        size_t j = 0;
-        for (int l = 0; l < 16; l++)
-            a[l] = _mm512_setzero_ps();
-        for (; j + 16 <= n; j += 16) {
-            WSUM_LANE(0); WSUM_LANE(1); WSUM_LANE(2); WSUM_LANE(3);
-            WSUM_LANE(4); WSUM_LANE(5); WSUM_LANE(6); WSUM_LANE(7);
-            WSUM_LANE(8); WSUM_LANE(9); WSUM_LANE(10); WSUM_LANE(11);
-            WSUM_LANE(12); WSUM_LANE(13); WSUM_LANE(14); WSUM_LANE(15);
-        }
-        _Pragma("GCC unroll 16") for (int l = 0; l < 15; l++)
-            if (j + (size_t)l < n)
-                WSUM_LANE(l);
-        wsum16_lanes_out(a, k, out + c);
-    }
+    else
+        wsum16_dense(n, m, w, v, ldv, out);
 }
 
 /* ---- F32 and F16 weights times float activations, tiled ------------------
