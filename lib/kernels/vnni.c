@@ -199,6 +199,22 @@ static inline __m512 unpacked_dot(size_t wbytes, const uint8_t *w, __m512i idx, 
                            acc);
 }
 
+/* The float chain of four blocks, lane by lane as the vec_dot's: O[k]
+ * lane r holds row r's integer sum for block k, DH[k] the rows' half
+ * scales, X[k] the activation block's scale and correction.  The sums
+ * take corr / DIV first: corr (-128 * sum a) for weights dotted as q + 128
+ * (Q8_0), corr / 16 (-8 * sum a) for Q4_0 nibbles dotted as they are. */
+static inline __attribute__((always_inline)) __m512 blocks4_fma(const __m512i O[4], uint16_t dh[4][GR],
+                                                                const wl_q8_0_aux *x, int div, __m512 acc)
+{
+    UNROLL for (int k = 0; k < 4; k++) {
+        __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x[k].corr / div));
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh[k]));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(x[k].d)), acc);
+    }
+    return acc;
+}
+
 /* One token, Q4_0, a full strip of 16 rows, blocks B0..B0+4G: four blocks
  * of a row at a time from two contiguous 64-byte loads (bytes 0..63 and
  * 8..71 of the four blocks), whose 64 quant bytes one vpermt2w lays out a
@@ -243,12 +259,7 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
         }
         __m512i O[4];
         lanes_of_rows(S, O);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const wl_q8_0_aux *x = &aux[b0 + 4 * gi + (size_t)k];
-            __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x->corr / 16));
-            __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh[k]));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(x->d)), acc);
-        }
+        acc = blocks4_fma(O, dh, &aux[b0 + 4 * gi], 16, acc);
     }
     return acc;
 }
@@ -285,12 +296,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
                 memcpy(&dh[k][r], p + k * bb, 2);
         }
         lanes_of_rows(S, O);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const wl_q8_0_aux *x = &aux[blk + (size_t)k];
-            __m512i isum = _mm512_add_epi32(O[k], _mm512_set1_epi32(x->corr));
-            __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh[k]));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(x->d)), acc);
-        }
+        acc = blocks4_fma(O, dh, &aux[blk], 1, acc);
     }
     return acc;
 }
