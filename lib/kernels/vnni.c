@@ -457,6 +457,41 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
     }
 }
 
+/* The integer parts of NT tokens' super-block B against a strip: in IS
+ * the scaled sums of the NG groups (of 256 / NG elements, scale sc[g]),
+ * in PR the scale pairs against the activation's bsums (q4_k: mins times
+ * bsums 2p and 2p+1; q6_k: scales times bsums, the -32 of every quant). */
+static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, size_t b, const wl_block_q8_k *a,
+                                                             size_t a_stride, int nt, int ng, __m512i is[GT],
+                                                             __m512i pr[GT])
+{
+    const int dw = 64 / ng;   /* dwords of a group */
+
+    UNROLL for (int t = 0; t < nt; t++)
+        is[t] = pr[t] = _mm512_setzero_si512();
+    for (int g = 0; g < ng; g++) {
+        __m512i s[GT];
+        UNROLL for (int t = 0; t < nt; t++)
+            s[t] = _mm512_setzero_si512();
+        UNROLL for (int i = 0; i < dw; i++) {
+            __m512i wv = S->w[b][dw * g + i];
+            UNROLL for (int t = 0; t < nt; t++) {
+                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+                s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(at->qs + 4 * (dw * g + i)));
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++)
+            is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(s[t], S->sc[b][g]));
+    }
+    UNROLL for (int p = 0; p < 8; p++) {
+        __m512i pv = S->pair[b][p];
+        UNROLL for (int t = 0; t < nt; t++) {
+            const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
+            pr[t] = _mm512_dpwssd_epi32(pr[t], pv, bcast32(at->bsums + 2 * p));
+        }
+    }
+}
+
 /* q4_k: isum = sum_j sc[j] * dot(sub-block j); mins = sum_p mn[p] * (bsums[2p] + bsums[2p+1]);
  * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc). */
 static inline __attribute__((always_inline)) void tile_q4_k(const stripk *S, size_t nb, const wl_block_q8_k *a,
@@ -466,31 +501,7 @@ static inline __attribute__((always_inline)) void tile_q4_k(const stripk *S, siz
 
     for (size_t b = 0; b < nb; b++) {
         __m512i is[GT], mins[GT];
-        UNROLL for (int t = 0; t < nt; t++)
-            is[t] = _mm512_setzero_si512();
-        for (int j = 0; j < 8; j++) {
-            __m512i s[GT];
-            UNROLL for (int t = 0; t < nt; t++)
-                s[t] = _mm512_setzero_si512();
-            UNROLL for (int g = 0; g < 8; g++) {
-                __m512i wv = S->w[b][8 * j + g];
-                UNROLL for (int t = 0; t < nt; t++) {
-                    const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-                    s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(at->qs + 32 * j + 4 * g));
-                }
-            }
-            UNROLL for (int t = 0; t < nt; t++)
-                is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(s[t], S->sc[b][j]));
-        }
-        UNROLL for (int t = 0; t < nt; t++)
-            mins[t] = _mm512_setzero_si512();
-        UNROLL for (int p = 0; p < 8; p++) {
-            __m512i pv = S->pair[b][p];
-            UNROLL for (int t = 0; t < nt; t++) {
-                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-                mins[t] = _mm512_dpwssd_epi32(mins[t], pv, bcast32(at->bsums + 2 * p));
-            }
-        }
+        k_int_sums(S, b, a, a_stride, nt, 8, is, mins);
         UNROLL for (int t = 0; t < nt; t++) {
             const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
             __m512 da = _mm512_set1_ps(at->d);
@@ -507,31 +518,7 @@ static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, siz
 {
     for (size_t b = 0; b < nb; b++) {
         __m512i is[GT], cor[GT];
-        UNROLL for (int t = 0; t < nt; t++)
-            is[t] = _mm512_setzero_si512();
-        for (int g = 0; g < 16; g++) {
-            __m512i s[GT];
-            UNROLL for (int t = 0; t < nt; t++)
-                s[t] = _mm512_setzero_si512();
-            UNROLL for (int i = 0; i < 4; i++) {
-                __m512i wv = S->w[b][4 * g + i];
-                UNROLL for (int t = 0; t < nt; t++) {
-                    const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-                    s[t] = _mm512_dpbusd_epi32(s[t], wv, bcast32(at->qs + 16 * g + 4 * i));
-                }
-            }
-            UNROLL for (int t = 0; t < nt; t++)
-                is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(s[t], S->sc[b][g]));
-        }
-        UNROLL for (int t = 0; t < nt; t++)
-            cor[t] = _mm512_setzero_si512();
-        UNROLL for (int p = 0; p < 8; p++) {
-            __m512i pv = S->pair[b][p];
-            UNROLL for (int t = 0; t < nt; t++) {
-                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-                cor[t] = _mm512_dpwssd_epi32(cor[t], pv, bcast32(at->bsums + 2 * p));
-            }
-        }
+        k_int_sums(S, b, a, a_stride, nt, 16, is, cor);
         UNROLL for (int t = 0; t < nt; t++) {
             const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
             __m512i isum = _mm512_sub_epi32(is[t], _mm512_slli_epi32(cor[t], 5));
