@@ -621,6 +621,22 @@ START_TEST(to_float_levels_match_scalar)
 }
 END_TEST
 
+/* A tiled product's output (ROWS rows of LDO floats, filled with 12345
+ * before): the NR x NT_DONE outputs have WANT's bits, nothing else moved. */
+static void check_gemm_out(const float *got, const float *want, size_t rows, size_t ldo, size_t nr, size_t nt_done,
+                           const char *name, woolly_type type, size_t n)
+{
+    for (size_t t = 0; t < rows; t++)
+        for (size_t i = 0; i < ldo; i++) {
+            int inside = t < nt_done && i < nr;
+            ck_assert_msg(inside ? memcmp(&got[t * ldo + i], &want[t * ldo + i], sizeof *got) == 0
+                                 : got[t * ldo + i] == 12345.0f,
+                          "%s %s gemm n=%zu nr=%zu nt=%zu at row %zu token %zu: %a vs %a", name,
+                          woolly_type_name(type), n, nr, nt_done, i, t, (double)got[t * ldo + i],
+                          (double)want[t * ldo + i]);
+        }
+}
+
 /* Tiled products: every output is bit for bit the scalar vec_dot of its
  * row and token, for row counts off the tile size, every token count up to
  * past one tile, and rows longer than a chunk of unpacked blocks. */
@@ -667,15 +683,7 @@ START_TEST(gemm_levels_match_scalar)
                         for (size_t i = 0; i < NT * LDO; i++)
                             got[i] = 12345.0f;
                         k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, LDO);
-                        for (size_t t = 0; t < NT; t++)
-                            for (size_t i = 0; i < LDO; i++) {
-                                int inside = t < nt && i < nr;
-                                ck_assert_msg(inside ? memcmp(&got[t * LDO + i], &want[t * LDO + i], sizeof *got) == 0
-                                                     : got[t * LDO + i] == 12345.0f,
-                                              "%s %s gemm n=%zu nr=%zu nt=%zu at row %zu token %zu: %a vs %a", name,
-                                              woolly_type_name(type), n, nr, nt, i, t, (double)got[t * LDO + i],
-                                              (double)want[t * LDO + i]);
-                            }
+                        check_gemm_out(got, want, NT, LDO, nr, nt, name, type, n);
                     }
             }
             free(w), free(a), free(x), free(want), free(got), free(aux);
@@ -721,14 +729,7 @@ START_TEST(float_gemm_matches_vec_dot)
                         for (size_t i = 0; i < NT * LDO; i++)
                             got[i] = 12345.0f;
                         k.type[types[ti]].gemm(n, w, sizeof w[0], nr, act, sizeof act[0], NULL, nt, got, LDO);
-                        for (size_t t = 0; t < NT; t++)
-                            for (size_t i = 0; i < LDO; i++) {
-                                int inside = t < nt && i < nr;
-                                ck_assert_msg(inside ? memcmp(&got[t * LDO + i], &want[t * LDO + i], sizeof *got) == 0
-                                                     : got[t * LDO + i] == 12345.0f,
-                                              "%s %s gemm n=%zu nr=%zu nt=%zu at row %zu token %zu", name,
-                                              woolly_type_name(types[ti]), n, nr, nt, i, t);
-                            }
+                        check_gemm_out(got, want, NT, LDO, nr, nt, name, types[ti], n);
                     }
             }
         }
