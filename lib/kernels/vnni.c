@@ -111,6 +111,26 @@ static inline __m512i halves(const int8_t *lo, const int8_t *hi)
                               _mm256_loadu_si256((const __m256i *)hi), 1);
 }
 
+/* Prefetching for one token.  A strip's 16 rows are read as 16
+ * interleaved streams, which the L2 streamer does not follow, and with
+ * every line fetched into L1 a core has too few misses in flight for the
+ * memory's latency.  So while a strip is computed the next one (LIN) is
+ * prefetched into L2 in address order, one sequential stream that the
+ * streamer runs ahead of: a step's worth at a time (BYTES for the 16 rows,
+ * row R of the step taking its share of the lines); each row also
+ * prefetches its own next bytes into L1, a short distance ahead (PF_DIST).
+ * Measured on the TinyLlama shape, 2 threads: Q4_0 36.3 -> 41.3 t/s, Q8_0
+ * 24.1 -> 25.0, Q4_K_M 37.7 -> 38.8. */
+#define PF_DIST 256  /* bytes ahead of each row to prefetch into L1 */
+
+static inline __attribute__((always_inline)) void strip_prefetch(const uint8_t *lin, int r, size_t bytes)
+{
+    const size_t n = (bytes + 63) / 64;
+
+    for (size_t i = n * (size_t)r / GR; i < n * (size_t)(r + 1) / GR; i++)
+        _mm_prefetch((const char *)lin + 64 * i, _MM_HINT_T1);
+}
+
 /* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
 
 #define KC32 64      /* blocks of 32 per chunk */
@@ -225,7 +245,6 @@ static inline __attribute__((always_inline)) __m512 blocks4_fma(const __m512i O[
  * q - 8: sum (q-8)*a = sum q*a + corr/16, corr being -128 * sum a.  The
  * scales are copied out a row at a time; the float chain of each lane is
  * the vec_dot's, block after block. */
-#define PF_DIST 256  /* bytes ahead of each row to prefetch */
 
 static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w, size_t w_stride, size_t b0,
                                                                 size_t ng, const uint8_t *al, const uint8_t *ah,
@@ -240,16 +259,18 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
 
     for (int r = 0; r < GR; r++)
         rp[r] = w + (size_t)r * w_stride + b0 * sizeof(wl_block_q4_0);
+    const uint8_t *lin = w + GR * w_stride + b0 * GR * sizeof(wl_block_q4_0);   /* the next strip */
     for (size_t gi = 0; gi < ng; gi++) {
         const size_t off = gi * 4 * sizeof(wl_block_q4_0);
-        const __m512i va = _mm512_loadu_si512(al + off / sizeof(wl_block_q4_0) * 16);
-        const __m512i vh = _mm512_loadu_si512(ah + off / sizeof(wl_block_q4_0) * 16);
+        const __m512i va = _mm512_loadu_si512(al + 64 * gi);
+        const __m512i vh = _mm512_loadu_si512(ah + 64 * gi);
         __m512i S[GR];
         uint16_t dh[4][GR];
         UNROLL for (int r = 0; r < GR; r++) {
             const uint8_t *p = rp[r] + off;
             _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+            strip_prefetch(lin, r, GR * 4 * sizeof(wl_block_q4_0));
             __m512i A = _mm512_loadu_si512(p), B = _mm512_loadu_si512(p + 8);
             __m512i q = _mm512_permutex2var_epi16(A, qidx, B);
             __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), va);
@@ -257,6 +278,7 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
             for (int k = 0; k < 4; k++)
                 memcpy(&dh[k][r], p + k * sizeof(wl_block_q4_0), 2);
         }
+        lin += GR * 4 * sizeof(wl_block_q4_0);
         __m512i O[4];
         lanes_of_rows(S, O);
         acc = blocks4_fma(O, dh, &aux[b0 + 4 * gi], 16, acc);
@@ -287,6 +309,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
             _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+            strip_prefetch(w + GR * w_stride + blk * GR * bb, r, GR * 4 * bb);
             __m512i w01 = halves((const int8_t *)p + 2, (const int8_t *)p + bb + 2);
             __m512i w23 = halves((const int8_t *)p + 2 * bb + 2, (const int8_t *)p + 3 * bb + 2);
             __m512i s01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w01, bias), va);
@@ -313,7 +336,7 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, 
     const __m512i idx = row_index(w_stride);
     /* One token: the activation's quants without their scales, for Q4_0
      * the 16 low and 16 high of each block apart (AL, AH). */
-    static _Thread_local uint8_t lay_buf[AL_MAX * 32] __attribute__((aligned(64)));
+    uint8_t lay_buf[AL_MAX * 32] __attribute__((aligned(64)));
     uint8_t *al = lay_buf, *ah = lay_buf + AL_MAX * 16;
     const int q4 = wbytes == sizeof(wl_block_q4_0);
     const int lay = n_tok == 1 && nb >= 4 && nb <= AL_MAX && nr >= GR;
@@ -531,11 +554,11 @@ static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, siz
  *
  * Each row's super-block is read whole and in order (no gathers): its
  * quants times the activation as vpmaddubsw pairs, each pair times its
- * group's scale as vpmaddwd, so that one vector of 16 dwords holds a
- * row's scaled integer sum in parts; lanes_of_rows turns 16 such vectors
+ * group's scale as vpmaddwd (the later ones added in by vpdpwssd), so
+ * that one vector of 16 dwords holds a row's scaled integer sum in parts; lanes_of_rows turns 16 such vectors
  * into lanes.  The float chain of each lane is the vec_dot's, super-block
- * after super-block.  While a strip is computed the same super-block of
- * the next strip is prefetched (NEXT, or NULL for the last). */
+ * after super-block.  Prefetching as for Q4_0 (strip_prefetch): each
+ * row's next super-block into L1, the next strip in address order into L2. */
 
 /* vpermw indices: the scale words of the 64 bytes of the 4 vectors of a
  * super-block, words 0-15 one group and 16-31 another. */
@@ -564,8 +587,7 @@ static inline void prefetch_block(const uint8_t *p, size_t bytes)
  * quants 0-31 and 64-95 of the activation (sub-blocks 0 and 2), and so on.
  * The mins' sum (mn[j] times bsums 2j and 2j+1) takes 128-bit lane 3 of
  * the row's vector, whose scaled sums move to lane 0 first. */
-static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a,
-                          const uint8_t *next)
+static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a)
 {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     const __m512 neg = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
@@ -585,8 +607,8 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
         UNROLL for (int r = 0; r < GR; r++) {
             const uint8_t *p = w + (size_t)r * w_stride + off;
             uint32_t u0, u1, u2;
-            if (next)
-                prefetch_block(next + (size_t)r * w_stride + off, sizeof(wl_block_q4_k));
+            prefetch_block(p + sizeof(wl_block_q4_k), sizeof(wl_block_q4_k));
+            strip_prefetch(w + GR * w_stride + off * GR, r, GR * sizeof(wl_block_q4_k));
             memcpy(&dd[r], p, 4);
             memcpy(&u0, p + 4, 4);
             memcpy(&u1, p + 8, 4);
@@ -598,15 +620,15 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
                           (uint64_t)(((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
             __m512i scw = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
             __m512i q0 = _mm512_loadu_si512(p + 16), q1 = _mm512_loadu_si512(p + 80);
-            __m512i t0 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(q0, low4), A0),
-                                           _mm512_permutexvar_epi16(I0, scw));
-            __m512i t1 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q0, 4), low4), A1),
-                                           _mm512_permutexvar_epi16(I1, scw));
-            __m512i t2 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(q1, low4), A2),
-                                           _mm512_permutexvar_epi16(I2, scw));
-            __m512i t3 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), low4), A3),
-                                           _mm512_permutexvar_epi16(I3, scw));
-            __m512i t = _mm512_add_epi32(_mm512_add_epi32(t0, t1), _mm512_add_epi32(t2, t3));
+            /* Each pair of products times its group's scale, added into one vector. */
+            __m512i t = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_and_si512(q0, low4), A0),
+                                          _mm512_permutexvar_epi16(I0, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q0, 4), low4), A1),
+                                    _mm512_permutexvar_epi16(I1, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(q1, low4), A2),
+                                    _mm512_permutexvar_epi16(I2, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), low4), A3),
+                                    _mm512_permutexvar_epi16(I3, scw));
             __m128i m4 = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn)), bp);
             t = _mm512_add_epi32(t, _mm512_maskz_shuffle_i32x4(0x000F, t, t, 0x03));
             S[r] = _mm512_inserti32x4(t, m4, 3);
@@ -625,8 +647,7 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
  * ql[64h + 32(s & 1) + l] with bits 2s..2s+1 of qh[32h + l] on top, so the
  * 256-bit halves of one vector take h = 0 and 1 for the same s.  The -32
  * of every quant, 32 * sum_g sc[g] * bsums[g], comes off the vector. */
-static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a,
-                          const uint8_t *next)
+static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a)
 {
     const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
     const __m512i I0 = scale_words(0, 1, 8, 9), I1 = scale_words(2, 3, 10, 11);
@@ -643,8 +664,8 @@ static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
         uint16_t dh[GR];
         UNROLL for (int r = 0; r < GR; r++) {
             const uint8_t *p = w + (size_t)r * w_stride + off;
-            if (next)
-                prefetch_block(next + (size_t)r * w_stride + off, sizeof(wl_block_q6_k));
+            prefetch_block(p + sizeof(wl_block_q6_k), sizeof(wl_block_q6_k));
+            strip_prefetch(w + GR * w_stride + off * GR, r, GR * sizeof(wl_block_q6_k));
             memcpy(&dh[r], p + offsetof(wl_block_q6_k, d), 2);
             __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + offsetof(wl_block_q6_k, scales))));
             __m512i scw = _mm512_zextsi256_si512(sc);
@@ -656,11 +677,10 @@ static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
             __m512i u2 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(X, 4), low4), _mm512_and_si512(qh, two));
             __m512i u3 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(Y, 4), low4),
                                          _mm512_and_si512(_mm512_srli_epi16(qh, 2), two));
-            __m512i t0 = _mm512_madd_epi16(_mm512_maddubs_epi16(u0, A0), _mm512_permutexvar_epi16(I0, scw));
-            __m512i t1 = _mm512_madd_epi16(_mm512_maddubs_epi16(u1, A1), _mm512_permutexvar_epi16(I1, scw));
-            __m512i t2 = _mm512_madd_epi16(_mm512_maddubs_epi16(u2, A2), _mm512_permutexvar_epi16(I2, scw));
-            __m512i t3 = _mm512_madd_epi16(_mm512_maddubs_epi16(u3, A3), _mm512_permutexvar_epi16(I3, scw));
-            __m512i t = _mm512_add_epi32(_mm512_add_epi32(t0, t1), _mm512_add_epi32(t2, t3));
+            __m512i t = _mm512_madd_epi16(_mm512_maddubs_epi16(u0, A0), _mm512_permutexvar_epi16(I0, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(u1, A1), _mm512_permutexvar_epi16(I1, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(u2, A2), _mm512_permutexvar_epi16(I2, scw));
+            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(u3, A3), _mm512_permutexvar_epi16(I3, scw));
             __m256i cor = _mm256_slli_epi32(_mm256_madd_epi16(sc, bs), 5);
             S[r] = _mm512_sub_epi32(t, _mm512_zextsi256_si512(cor));
         }
@@ -684,8 +704,7 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
         size_t r = 0;
         for (; r + GR <= nr; r += GR) {
             const uint8_t *wr = (const uint8_t *)w + r * w_stride;
-            const uint8_t *next = r + 2 * GR <= nr ? wr + GR * w_stride : NULL;
-            __m512 acc = q6 ? q6_k_strip1(wr, w_stride, nb, a, next) : q4_k_strip1(wr, w_stride, nb, a, next);
+            __m512 acc = q6 ? q6_k_strip1(wr, w_stride, nb, a) : q4_k_strip1(wr, w_stride, nb, a);
             _mm512_storeu_ps(out + r, acc);
         }
         for (; r < nr; r++) {
