@@ -555,10 +555,11 @@ static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, siz
  * Each row's super-block is read whole and in order (no gathers): its
  * quants times the activation as vpmaddubsw pairs, each pair times its
  * group's scale as vpmaddwd (the later ones added in by vpdpwssd), so
- * that one vector of 16 dwords holds a row's scaled integer sum in parts; lanes_of_rows turns 16 such vectors
- * into lanes.  The float chain of each lane is the vec_dot's, super-block
- * after super-block.  Prefetching as for Q4_0 (strip_prefetch): each
- * row's next super-block into L1, the next strip in address order into L2. */
+ * that one vector of 16 dwords holds a row's scaled integer sum in parts;
+ * lanes_of_rows turns 16 such vectors into lanes.  The float chain of
+ * each lane is the vec_dot's, super-block after super-block.  Prefetching
+ * as for Q4_0 (strip_prefetch): each row's next super-block into L1, the
+ * next strip in address order into L2. */
 
 /* vpermw indices: the scale words of the 64 bytes of the 4 vectors of a
  * super-block, words 0-15 one group and 16-31 another. */
