@@ -113,7 +113,7 @@ static void *bw_read(void *arg)
     return NULL;
 }
 
-/* Read 1 GiB with N_THREADS threads, best of 3: bytes per second. */
+/* Read 1 GiB with N_THREADS threads, best of 5: bytes per second. */
 static double measure_bandwidth(int n_threads)
 {
     const size_t bytes = (size_t)1 << 30;
@@ -132,7 +132,7 @@ static double measure_bandwidth(int n_threads)
     if (n_threads > 64)
         n_threads = 64;
     memset(buf, 1, bytes);
-    for (int rep = 0; rep < 3; rep++) {
+    for (int rep = 0; rep < 5; rep++) {
         double t0 = cli_now();
         for (int t = 0; t < n_threads; t++) {
             jobs[t].buf = buf + bytes / (size_t)n_threads * (size_t)t;
