@@ -291,6 +291,245 @@ static float f16_vec_dot(size_t n, const void *w, const void *a)
     return sum;
 }
 
+/* ---- Q4_0 and Q8_0 weights times Q8_0 activations, 8 rows in the lanes ---
+ *
+ * As vnni.c's tiles at 256 bits: a strip of 8 weight rows is unpacked once
+ * per chunk of blocks, a ymm lane a row (4 consecutive elements a lane),
+ * and every token of the product is dotted with it, each activation dword
+ * broadcast.  Without vpdpbusd, bytes are multiplied by vpmaddubsw
+ * (unsigned weight times signed activation, pairs summed into 16 bits):
+ * Q4_0's nibbles (0..15) against activations in [-127, 127] give pairs of
+ * at most 3810, so a block's 8 groups add up in 16 bits (30480) before one
+ * vpmaddwd widens them; Q8_0's weights go in by magnitude with their signs
+ * moved onto the activation, pairs of at most 32512, widened at once.  The
+ * integer sums are exact; each lane's float chain, block after block, is
+ * the vec_dot's (fma(sum, dw*da, acc)), so every output has its bits. */
+
+#define AR 8         /* rows per strip: a ymm lane each */
+#define AT 4         /* tokens per tile */
+#define AKC 32       /* blocks of 32 per chunk */
+#define UNROLL _Pragma("GCC unroll 8")
+
+typedef struct {
+    __m256i w[AKC][8];   /* group g: elements 4g..4g+3; q4_0 the nibbles, q8_0 |q| */
+    __m256i s[AKC][8];   /* q8_0: the quants, whose signs go onto the activation */
+    __m256 d[AKC];
+} strip32;
+
+static inline __m256i bcast32(const void *p)
+{
+    int32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return _mm256_set1_epi32(v);
+}
+
+/* The f16 scales of NR rows (the rest 0) as 8 floats. */
+static inline __m256 row_scales(const uint16_t dh[AR])
+{
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
+}
+
+static inline __attribute__((always_inline)) void pack32(strip32 *S, int q8, const uint8_t *w, size_t w_stride, size_t nr, size_t nb)
+{
+    const size_t wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
+
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t g[8][AR] = { { 0 } };
+        uint16_t dh[AR] = { 0 };
+        for (size_t r = 0; r < nr; r++) {
+            const uint8_t *p = w + r * w_stride + b * wbytes;
+            uint32_t q[8];
+            memcpy(&dh[r], p, 2);
+            memcpy(q, p + 2, q8 ? 32 : 16);
+            for (int k = 0; k < (q8 ? 8 : 4); k++) {
+                g[k][r] = q8 ? q[k] : q[k] & 0x0F0F0F0Fu;
+                if (!q8)
+                    g[k + 4][r] = q[k] >> 4 & 0x0F0F0F0Fu;
+            }
+        }
+        S->d[b] = row_scales(dh);
+        for (int k = 0; k < 8; k++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)g[k]);
+            S->w[b][k] = q8 ? _mm256_abs_epi8(v) : v;
+            S->s[b][k] = v;
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void tile32(const strip32 *S, int q8, size_t nb, const uint8_t *a,
+                                                         size_t a_stride, const wl_q8_0_aux *aux,
+                                                         size_t aux_stride, int nt, __m256 acc[AT])
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+
+    for (size_t b = 0; b < nb; b++) {
+        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
+        __m256i s[AT];
+        UNROLL for (int t = 0; t < nt; t++)
+            s[t] = _mm256_setzero_si256();
+        UNROLL for (int g = 0; g < 8; g++) {
+            const __m256i wv = S->w[b][g];
+            if (q8) {
+                const __m256i sg = S->s[b][g];
+                UNROLL for (int t = 0; t < nt; t++) {
+                    __m256i av = _mm256_sign_epi8(bcast32(ab + (size_t)t * a_stride + 4 * g), sg);
+                    s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones));
+                }
+            } else {
+                UNROLL for (int t = 0; t < nt; t++)
+                    s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(wv, bcast32(ab + (size_t)t * a_stride + 4 * g)));
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const wl_q8_0_aux *x = &aux[(size_t)t * aux_stride + b];
+            /* Q4_0: sum (q-8)*a = sum q*a - 8 * sum a = sum q*a + corr/16. */
+            __m256i isum = q8 ? s[t] : _mm256_add_epi32(_mm256_madd_epi16(s[t], ones), _mm256_set1_epi32(x->corr / 16));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(S->d[b], _mm256_set1_ps(x->d)), acc[t]);
+        }
+    }
+}
+
+/* One token, a strip of 8 rows (NR of them real): each row's block dotted
+ * in its own layout, the 8 rows' sums a block turned into lanes
+ * (xq_sums8), then the lanes' float chain.  Each row prefetches its bytes
+ * PF_DIST ahead. */
+#ifndef PF_DIST
+#define PF_DIST 0
+#endif
+#ifndef PF_HINT
+#define PF_HINT _MM_HINT_T1
+#endif
+
+static inline __attribute__((always_inline)) __m256 strip1_32(int q8, const uint8_t *w, size_t w_stride, size_t nr, size_t nb, const uint8_t *a,
+                        const wl_q8_0_aux *aux)
+{
+    const size_t wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
+    const __m256i ones = _mm256_set1_epi16(1), low4 = _mm256_set1_epi8(0x0F);
+    const uint8_t *rp[AR];
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t r = 0; r < AR; r++)
+        rp[r] = w + (r < nr ? r : 0) * w_stride;
+    /* The next strip's lines, into L2 in address order, a share a block. */
+    const char *next = (const char *)w + AR * w_stride, *next_end = next + AR * w_stride;
+    const size_t per_block = (AR * w_stride / 64 + nb - 1) / nb;
+    for (size_t b = 0; b < nb; b++) {
+        const size_t off = b * wbytes;
+        const __m256i av = xq_load(a + b * sizeof(wl_block_q8_0) + 2);
+        const __m256i alo = _mm256_permute2x128_si256(av, av, 0x00), ahi = _mm256_permute2x128_si256(av, av, 0x11);
+        for (size_t i = 0; i < per_block && next < next_end; i++, next += 64)
+            _mm_prefetch(next, PF_HINT);
+        __m256i P[AR];
+        __m128i dh = _mm_setzero_si128();
+        UNROLL for (int r = 0; r < AR; r++) {
+            const uint8_t *p = rp[r] + off;
+            uint16_t d;
+            if (PF_DIST)
+                _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+            memcpy(&d, p, 2);
+            dh = _mm_insert_epi16(dh, d, r);
+            if (q8) {
+                const __m256i q = xq_load(p + 2);
+                P[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(av, q)), ones);
+            } else if (r < 4) {
+                /* Rows r and r + 4 in the two halves: low nibbles against
+                 * the activation's first 16 quants, high against the last. */
+                const __m256i v = _mm256_loadu2_m128i((const __m128i *)(rp[r + 4] + off + 2), (const __m128i *)(p + 2));
+                const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+                P[r] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, alo), _mm256_maddubs_epi16(hi, ahi)),
+                                         ones);
+            }
+        }
+        __m256i isum;
+        if (q8) {
+            isum = xq_sums8(P);
+        } else {
+            /* Lane k: rows k (128-bit lane 0) and k + 4 (lane 1). */
+            isum = _mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3]));
+        }
+        if (!q8)
+            isum = _mm256_add_epi32(isum, _mm256_set1_epi32(aux[b].corr / 16));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(_mm256_cvtph_ps(dh), _mm256_set1_ps(aux[b].d)),
+                              acc);
+    }
+    return acc;
+}
+
+/* Store the first NR lanes of V at OUT. */
+static inline void store_rows(float *out, __m256 v, size_t nr)
+{
+    if (nr >= AR) {
+        _mm256_storeu_ps(out, v);
+    } else {
+        float t[AR];
+        _mm256_storeu_ps(t, v);
+        memcpy(out, t, nr * sizeof *out);
+    }
+}
+
+static inline __m256 load_rows(const float *in, size_t nr)
+{
+    float t[AR] = { 0 };
+
+    if (nr >= AR)
+        return _mm256_loadu_ps(in);
+    memcpy(t, in, nr * sizeof *in);
+    return _mm256_loadu_ps(t);
+}
+
+#define TILE_CASES(CALL)                                                        \
+    switch (nt) {                                                               \
+    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break;     \
+    default: CALL(4); break;                                                    \
+    }
+
+static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                   const void *vaux, size_t n_tok, float *out, size_t ldo)
+{
+    strip32 S;
+    const size_t nb = n / WL_QK, wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
+    const wl_q8_0_aux *aux = vaux;
+
+    for (size_t r0 = 0; r0 < nr; r0 += AR) {
+        const size_t rn = nr - r0 < AR ? nr - r0 : AR;
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        if (n_tok == 1) {
+            store_rows(out + r0, strip1_32(q8, wr, w_stride, rn, nb, a, aux), rn);
+            continue;
+        }
+        for (size_t k0 = 0; k0 < nb; k0 += AKC) {
+            const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
+            pack32(&S, q8, wr + k0 * wbytes, w_stride, rn, kn);
+            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
+                const int nt = n_tok - t0 < AT ? (int)(n_tok - t0) : AT;
+                float *o = out + t0 * ldo + r0;
+                __m256 acc[AT];
+                for (int t = 0; t < nt; t++)
+                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + (size_t)t * ldo, rn);
+                const uint8_t *at = (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0);
+                const wl_q8_0_aux *xt = aux + t0 * nb + k0;
+#define CALL32(NT) tile32(&S, q8, kn, at, a_stride, xt, nb, NT, acc)
+                TILE_CASES(CALL32)
+                for (int t = 0; t < nt; t++)
+                    store_rows(o + (size_t)t * ldo, acc[t], rn);
+            }
+        }
+    }
+}
+
+static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm32(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm32(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
 void wl_kernels_init_avx2(wl_kernels *k)
 {
     xq_init(k);
@@ -304,4 +543,6 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->softmax_exp = softmax_exp;
     k->silu = silu;
     k->wsum16 = wsum16;
+    k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
+    k->type[WOOLLY_TYPE_Q8_0].gemm = q8_0_gemm;
 }
