@@ -306,8 +306,8 @@ static float f16_vec_dot(size_t n, const void *w, const void *a)
  * the vec_dot's (fma(sum, dw*da, acc)), so every output has its bits. */
 
 #define AR 8         /* rows per strip: a ymm lane each */
-#define AT 4         /* tokens per tile */
-#define AKC 32       /* blocks of 32 per chunk */
+#define AT 32        /* tokens per tile */
+#define AKC 16       /* blocks of 32 per chunk */
 #define UNROLL _Pragma("GCC unroll 8")
 
 typedef struct {
@@ -357,35 +357,40 @@ static inline __attribute__((always_inline)) void pack32(strip32 *S, int q8, con
     }
 }
 
+/* Block after block of the strip, each of its 8 weight vectors held in
+ * registers while NT tokens (accumulators in ACC, in L1) take their turn. */
 static inline __attribute__((always_inline)) void tile32(const strip32 *S, int q8, size_t nb, const uint8_t *a,
                                                          size_t a_stride, const wl_q8_0_aux *aux,
-                                                         size_t aux_stride, int nt, __m256 acc[AT])
+                                                         size_t aux_stride, size_t nt, __m256 *acc)
 {
     const __m256i ones = _mm256_set1_epi16(1);
 
     for (size_t b = 0; b < nb; b++) {
-        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
-        __m256i s[AT];
-        UNROLL for (int t = 0; t < nt; t++)
-            s[t] = _mm256_setzero_si256();
+        __m256i W[8], G[8];
         UNROLL for (int g = 0; g < 8; g++) {
-            const __m256i wv = S->w[b][g];
-            if (q8) {
-                const __m256i sg = S->s[b][g];
-                UNROLL for (int t = 0; t < nt; t++) {
-                    __m256i av = _mm256_sign_epi8(bcast32(ab + (size_t)t * a_stride + 4 * g), sg);
-                    s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones));
-                }
-            } else {
-                UNROLL for (int t = 0; t < nt; t++)
-                    s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(wv, bcast32(ab + (size_t)t * a_stride + 4 * g)));
-            }
+            W[g] = S->w[b][g];
+            if (q8)
+                G[g] = S->s[b][g];
         }
-        UNROLL for (int t = 0; t < nt; t++) {
-            const wl_q8_0_aux *x = &aux[(size_t)t * aux_stride + b];
-            /* Q4_0: sum (q-8)*a = sum q*a - 8 * sum a = sum q*a + corr/16. */
-            __m256i isum = q8 ? s[t] : _mm256_add_epi32(_mm256_madd_epi16(s[t], ones), _mm256_set1_epi32(x->corr / 16));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(S->d[b], _mm256_set1_ps(x->d)), acc[t]);
+        const __m256 dw = S->d[b];
+        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
+        const wl_q8_0_aux *x = aux + b;
+        for (size_t t = 0; t < nt; t++, ab += a_stride, x += aux_stride) {
+            __m256i isum;
+            if (q8) {
+                __m256i s = _mm256_setzero_si256();
+                UNROLL for (int g = 0; g < 8; g++)
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(W[g], _mm256_sign_epi8(bcast32(ab + 4 * g), G[g])),
+                                                              ones));
+                isum = s;
+            } else {
+                __m256i s = _mm256_maddubs_epi16(W[0], bcast32(ab));
+                UNROLL for (int g = 1; g < 8; g++)
+                    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W[g], bcast32(ab + 4 * g)));
+                /* sum (q-8)*a = sum q*a - 8 * sum a = sum q*a + corr/16. */
+                isum = _mm256_add_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(x->corr / 16));
+            }
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(x->d)), acc[t]);
         }
     }
 }
@@ -478,16 +483,11 @@ static inline __m256 load_rows(const float *in, size_t nr)
     return _mm256_loadu_ps(t);
 }
 
-#define TILE_CASES(CALL)                                                        \
-    switch (nt) {                                                               \
-    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break;     \
-    default: CALL(4); break;                                                    \
-    }
-
 static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
     strip32 S;
+    __m256 acc[AT];
     const size_t nb = n / WL_QK, wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
     const wl_q8_0_aux *aux = vaux;
 
@@ -502,17 +502,14 @@ static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const
             const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
             pack32(&S, q8, wr + k0 * wbytes, w_stride, rn, kn);
             for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
-                const int nt = n_tok - t0 < AT ? (int)(n_tok - t0) : AT;
+                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
                 float *o = out + t0 * ldo + r0;
-                __m256 acc[AT];
-                for (int t = 0; t < nt; t++)
-                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + (size_t)t * ldo, rn);
-                const uint8_t *at = (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0);
-                const wl_q8_0_aux *xt = aux + t0 * nb + k0;
-#define CALL32(NT) tile32(&S, q8, kn, at, a_stride, xt, nb, NT, acc)
-                TILE_CASES(CALL32)
-                for (int t = 0; t < nt; t++)
-                    store_rows(o + (size_t)t * ldo, acc[t], rn);
+                for (size_t t = 0; t < nt; t++)
+                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + t * ldo, rn);
+                tile32(&S, q8, kn, (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0), a_stride,
+                       aux + t0 * nb + k0, nb, nt, acc);
+                for (size_t t = 0; t < nt; t++)
+                    store_rows(o + t * ldo, acc[t], rn);
             }
         }
     }
@@ -530,6 +527,233 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
     gemm32(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
+/* ---- Q4_K and Q6_K weights times Q8_K activations, 8 rows in the lanes ---
+ *
+ * As for Q4_0, with the super-block's group scales riding in vpmaddwd's
+ * second operand: a lane's 16-bit sums of one group (at most 4 products of
+ * 15 * 127 a pair for Q4_K's sub-blocks of 32, and 2 of 63 * 127 for
+ * Q6_K's groups of 16) times its row's scale, into 32 bits.  The rest
+ * (mins, Q6_K's -32) is the scales against the activation's bsums, as the
+ * vec_dot does; the float chain of each lane is the vec_dot's. */
+
+#define AKK 2        /* super-blocks per chunk */
+
+typedef struct {
+    __m256i w[AKK][64];   /* dword i: elements 4i..4i+3, unsigned (q4_k 0..15, q6_k 0..63) */
+    __m256i sc[AKK][16];  /* the scale of q4_k's sub-block j (8) or q6_k's group g (16), twice a lane */
+    __m256i pair[AKK][8]; /* int16 pairs against bsums[2p], bsums[2p+1]: q4_k (mn[p], mn[p]), q6_k (sc[2p], sc[2p+1]) */
+    __m256 d[AKK], dmin[AKK];
+} stripk;
+
+static inline uint32_t load_u32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t pair16(int lo, int hi)
+{
+    return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
+}
+
+static inline __attribute__((always_inline)) void packk(stripk *S, int q6, const uint8_t *w, size_t w_stride,
+                                                        size_t nr, size_t nb)
+{
+    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t q[64][AR] = { { 0 } }, sc[16][AR] = { { 0 } }, pr[8][AR] = { { 0 } };
+        uint16_t d[AR] = { 0 }, dmin[AR] = { 0 };
+        for (size_t r = 0; r < nr; r++) {
+            const uint8_t *x = w + r * w_stride + b * wbytes;
+            if (q6) {
+                const wl_block_q6_k *blk = (const wl_block_q6_k *)x;
+                memcpy(&d[r], &blk->d, 2);
+                for (int i = 0; i < 64; i++) {
+                    /* Element 4i is 128h + 32s + l. */
+                    int h = i / 32, s6 = i % 32 / 8, l = 4 * (i % 8);
+                    uint32_t lo = load_u32(blk->ql + 64 * h + 32 * (s6 & 1) + l) >> (s6 >= 2 ? 4 : 0) & 0x0F0F0F0Fu;
+                    uint32_t hb = (load_u32(blk->qh + 32 * h + l) >> (2 * s6) & 0x03030303u) << 4;
+                    q[i][r] = lo | hb;
+                }
+                for (int g = 0; g < 16; g++)
+                    sc[g][r] = pair16(blk->scales[g], blk->scales[g]);
+                for (int p = 0; p < 8; p++)
+                    pr[p][r] = pair16(blk->scales[2 * p], blk->scales[2 * p + 1]);
+            } else {
+                uint8_t s8[8], m8[8];
+                memcpy(&d[r], x, 2);
+                memcpy(&dmin[r], x + 2, 2);
+                wl_q4_k_scales(x + offsetof(wl_block_q4_k, scales), s8, m8);
+                const uint8_t *qs = x + offsetof(wl_block_q4_k, qs);
+                for (int i = 0; i < 64; i++) {
+                    int j = i / 8;
+                    q[i][r] = load_u32(qs + 32 * (j / 2) + 4 * (i % 8)) >> (4 * (j & 1)) & 0x0F0F0F0Fu;
+                }
+                for (int j = 0; j < 8; j++) {
+                    sc[j][r] = pair16(s8[j], s8[j]);
+                    pr[j][r] = pair16(m8[j], m8[j]);
+                }
+            }
+        }
+        for (int i = 0; i < 64; i++)
+            S->w[b][i] = _mm256_loadu_si256((const __m256i *)q[i]);
+        for (int g = 0; g < 16; g++)
+            S->sc[b][g] = _mm256_loadu_si256((const __m256i *)sc[g]);
+        for (int p = 0; p < 8; p++)
+            S->pair[b][p] = _mm256_loadu_si256((const __m256i *)pr[p]);
+        S->d[b] = row_scales(d);
+        S->dmin[b] = row_scales(dmin);
+    }
+}
+
+/* One token's integer parts of super-block B: in *IS the scaled group
+ * sums, in *PR the scale pairs against the bsums. */
+static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, int q6, size_t b,
+                                                             const wl_block_q8_k *a, __m256i *is, __m256i *pr)
+{
+    __m256i isum = _mm256_setzero_si256(), p = _mm256_setzero_si256();
+
+    if (q6) {
+        UNROLL for (int g = 0; g < 16; g++) {
+            const uint8_t *aq = (const uint8_t *)a->qs + 16 * g;
+            __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(S->w[b][4 * g], bcast32(aq)),
+                                          _mm256_maddubs_epi16(S->w[b][4 * g + 1], bcast32(aq + 4)));
+            __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(S->w[b][4 * g + 2], bcast32(aq + 8)),
+                                          _mm256_maddubs_epi16(S->w[b][4 * g + 3], bcast32(aq + 12)));
+            isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s0, S->sc[b][g]),
+                                                           _mm256_madd_epi16(s1, S->sc[b][g])));
+        }
+    } else {
+        UNROLL for (int j = 0; j < 8; j++) {
+            const uint8_t *aq = (const uint8_t *)a->qs + 32 * j;
+            __m256i s16 = _mm256_maddubs_epi16(S->w[b][8 * j], bcast32(aq));
+            UNROLL for (int i = 1; i < 8; i++)
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(S->w[b][8 * j + i], bcast32(aq + 4 * i)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s16, S->sc[b][j]));
+        }
+    }
+    UNROLL for (int q = 0; q < 8; q++)
+        p = _mm256_add_epi32(p, _mm256_madd_epi16(S->pair[b][q], bcast32(a->bsums + 2 * q)));
+    *is = isum;
+    *pr = p;
+}
+
+/* q4_k: acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc);
+ * q6_k: isum - 32 * cor, acc = fma(isum, d*da, acc). */
+static inline __attribute__((always_inline)) void tilek(const stripk *S, int q6, size_t nb, const uint8_t *a,
+                                                        size_t a_stride, size_t nt, __m256 *acc)
+{
+    const __m256 neg = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+
+    for (size_t b = 0; b < nb; b++) {
+        const __m256 d = S->d[b], dmin = S->dmin[b];
+        for (size_t t = 0; t < nt; t++) {
+            const wl_block_q8_k *at = (const wl_block_q8_k *)(a + t * a_stride) + b;
+            const __m256 da = _mm256_set1_ps(at->d);
+            __m256i is, pr;
+            k_int_sums(S, q6, b, at, &is, &pr);
+            if (q6) {
+                is = _mm256_sub_epi32(is, _mm256_slli_epi32(pr, 5));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(d, da), acc[t]);
+            } else {
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(d, da), acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pr), _mm256_xor_ps(_mm256_mul_ps(dmin, da), neg), acc[t]);
+            }
+        }
+    }
+}
+
+/* One token, a strip of 8 rows (NR real): each row's super-block in its
+ * own layout (the vec_dot's integer part), the rows' sums turned into
+ * lanes (xq_sums8), then the lanes' float chain; the next strip is
+ * prefetched into L2 as for Q4_0. */
+static inline __attribute__((always_inline)) __m256 stripk1(int q6, const uint8_t *w, size_t w_stride, size_t nr,
+                                                            size_t nb, const wl_block_q8_k *a)
+{
+    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+    const __m256 neg = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    const char *next = (const char *)w + AR * w_stride, *next_end = next + AR * w_stride;
+    const size_t per_block = (AR * w_stride / 64 + nb - 1) / nb;
+    const uint8_t *rp[AR];
+    __m256 acc = _mm256_setzero_ps();
+
+    for (size_t r = 0; r < AR; r++)
+        rp[r] = w + (r < nr ? r : 0) * w_stride;
+    for (size_t b = 0; b < nb; b++) {
+        const size_t off = b * wbytes;
+        __m256i P[AR], M[AR];
+        uint16_t d[AR], dmin[AR];
+        for (size_t i = 0; i < per_block && next < next_end; i++, next += 64)
+            _mm_prefetch(next, PF_HINT);
+        UNROLL for (int r = 0; r < AR; r++) {
+            const uint8_t *x = rp[r] + off;
+            if (q6) {
+                memcpy(&d[r], x + offsetof(wl_block_q6_k, d), 2);
+                P[r] = xq_q6_k_sums((const wl_block_q6_k *)x, &a[b]);
+            } else {
+                memcpy(&d[r], x, 2);
+                memcpy(&dmin[r], x + 2, 2);
+                xq_k_affine_sums(x, offsetof(wl_block_q4_k, scales), offsetof(wl_block_q4_k, qs), -1, &a[b], &P[r],
+                                 &M[r]);
+            }
+        }
+        const __m256 da = _mm256_set1_ps(a[b].d);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(xq_sums8(P)), _mm256_mul_ps(row_scales(d), da), acc);
+        if (!q6)
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(xq_sums8(M)),
+                                  _mm256_xor_ps(_mm256_mul_ps(row_scales(dmin), da), neg), acc);
+    }
+    return acc;
+}
+
+static inline __attribute__((always_inline)) void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr,
+                                                        const void *a, size_t a_stride, size_t n_tok, float *out,
+                                                        size_t ldo)
+{
+    stripk S;
+    __m256 acc[AT];
+    const size_t nb = n / WL_QK_K, wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+
+    for (size_t r0 = 0; r0 < nr; r0 += AR) {
+        const size_t rn = nr - r0 < AR ? nr - r0 : AR;
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        if (n_tok == 1) {
+            store_rows(out + r0, stripk1(q6, wr, w_stride, rn, nb, a), rn);
+            continue;
+        }
+        for (size_t k0 = 0; k0 < nb; k0 += AKK) {
+            const size_t kn = nb - k0 < AKK ? nb - k0 : AKK;
+            packk(&S, q6, wr + k0 * wbytes, w_stride, rn, kn);
+            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
+                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
+                float *o = out + t0 * ldo + r0;
+                for (size_t t = 0; t < nt; t++)
+                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + t * ldo, rn);
+                tilek(&S, q6, kn, (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_k), a_stride, nt, acc);
+                for (size_t t = 0; t < nt; t++)
+                    store_rows(o + t * ldo, acc[t], rn);
+            }
+        }
+    }
+}
+
+static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    gemmk(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
+static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    (void)aux;
+    gemmk(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+}
+
 void wl_kernels_init_avx2(wl_kernels *k)
 {
     xq_init(k);
@@ -545,4 +769,6 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->wsum16 = wsum16;
     k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
     k->type[WOOLLY_TYPE_Q8_0].gemm = q8_0_gemm;
+    k->type[WOOLLY_TYPE_Q4_K].gemm = q4_k_gemm;
+    k->type[WOOLLY_TYPE_Q6_K].gemm = q6_k_gemm;
 }

@@ -67,6 +67,46 @@ static inline __m256i xq_dot_scaled(__m256i u, __m256i s, __m256i sc)
 }
 #endif
 
+/* Scales for xq_dot_scaled taken from a vector instead of scalars: SC
+ * holds 8 scales (8 bytes), and xq_scale_pick gives the form of
+ * xq_scales(sc[lo], sc[hi]). */
+#if WL_X86_VNNI
+static inline __m256i xq_scale_vec(__m128i sc8, int is_signed)
+{
+    return is_signed ? _mm256_cvtepi8_epi32(sc8) : _mm256_cvtepu8_epi32(sc8);
+}
+
+static inline __m256i xq_scale_pick(__m256i v, int lo, int hi)
+{
+    return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(lo, lo, lo, lo, hi, hi, hi, hi));
+}
+#else
+static inline __m256i xq_scale_vec(__m128i sc8, int is_signed)
+{
+    __m128i w = is_signed ? _mm_cvtepi8_epi16(sc8) : _mm_cvtepu8_epi16(sc8);
+    return _mm256_broadcastsi128_si256(w);
+}
+
+static inline __m256i xq_scale_pick(__m256i v, int lo, int hi)
+{
+    const short l = (short)((2 * lo + 1) << 8 | 2 * lo), h = (short)((2 * hi + 1) << 8 | 2 * hi);
+    return _mm256_shuffle_epi8(v, _mm256_setr_epi16(l, l, l, l, l, l, l, l, h, h, h, h, h, h, h, h));
+}
+#endif
+
+/* The 6-bit scales and mins of a q4_k/q5_k super-block (12 bytes at P),
+ * a byte each (wl_q4_k_scales' values). */
+static inline void xq_k_scales_mins(const uint8_t *p, uint64_t *sc, uint64_t *mn)
+{
+    uint32_t u0, u1, u2;
+
+    memcpy(&u0, p, 4);
+    memcpy(&u1, p + 4, 4);
+    memcpy(&u2, p + 8, 4);
+    *sc = (u0 & 0x3F3F3F3Fu) | (uint64_t)((u2 & 0x0F0F0F0Fu) | ((u0 >> 6) & 0x03030303u) << 4) << 32;
+    *mn = (u1 & 0x3F3F3F3Fu) | (uint64_t)(((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
+}
+
 /* Signed times signed, by magnitude and moved sign (a != -128). */
 static inline __m256i xq_dot_ss(__m256i w, __m256i a)
 {
@@ -273,40 +313,55 @@ static float q5_1_vec_dot(size_t n, const void *w, const void *act)
 
 /* ---- K-quants -------------------------------------------------------------- */
 
-/* q4_k and q5_k, per block: chunk c holds sub-blocks 2c (low nibbles) and
- * 2c+1 (high); s = fma(sum, d*da, s), then s = fma(mins, -(dmin*da), s). */
+/* The integer parts of one q4_k or q5_k super-block at BASE against A,
+ * as 8 lanes each: in *ISUM sum_j sc[j] * dot(sub-block j), in *MINS
+ * sum_j mn[j] * (bsums[2j] + bsums[2j+1]).  Chunk c holds sub-blocks 2c
+ * (low nibbles) and 2c+1 (high). */
+static inline __attribute__((always_inline)) void xq_k_affine_sums(const uint8_t *base, size_t off_scales,
+                                                                   size_t off_qs, long off_qh,
+                                                                   const wl_block_q8_k *a, __m256i *isum_out,
+                                                                   __m256i *mins_out)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    uint64_t sc, mn;
+
+    xq_k_scales_mins(base + off_scales, &sc, &mn);
+    const __m256i scv = xq_scale_vec(_mm_cvtsi64_si128((long long)sc), 0);
+    const uint8_t *qs = base + off_qs;
+    const __m256i hbits = off_qh >= 0 ? xq_load(base + off_qh) : _mm256_setzero_si256();
+    __m256i isum = _mm256_setzero_si256();
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+        __m256i q = xq_load(qs + 32 * c);
+        __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+        if (off_qh >= 0) {
+            lo = _mm256_or_si256(lo, xq_bit_to(hbits, 1 << (2 * c), 0x10));
+            hi = _mm256_or_si256(hi, xq_bit_to(hbits, 1 << (2 * c + 1), 0x10));
+        }
+        isum = _mm256_add_epi32(isum, xq_dot_scaled(lo, xq_load(a->qs + 64 * c), xq_scale_pick(scv, 2 * c, 2 * c)));
+        isum = _mm256_add_epi32(isum, xq_dot_scaled(hi, xq_load(a->qs + 64 * c + 32),
+                                                    xq_scale_pick(scv, 2 * c + 1, 2 * c + 1)));
+    }
+    /* Each min covers two groups of 16. */
+    __m128i m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn));
+    __m256i m16 = _mm256_setr_m128i(_mm_unpacklo_epi16(m8, m8), _mm_unpackhi_epi16(m8, m8));
+    *isum_out = isum;
+    *mins_out = xq_bsum_dot(a->bsums, m16);
+}
+
+/* q4_k and q5_k, per block: s = fma(sum, d*da, s), then s = fma(mins, -(dmin*da), s). */
 static inline float k_affine_dot(size_t nb, const uint8_t *base, size_t stride, size_t off_scales,
                                  size_t off_qs, long off_qh, const wl_block_q8_k *a)
 {
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
     float sum = 0.0f;
 
     for (size_t i = 0; i < nb; i++, base += stride) {
         uint16_t dh, dminh;
-        uint8_t sc[8], mn[8];
+        __m256i isum, mins;
         memcpy(&dh, base, 2);
         memcpy(&dminh, base + 2, 2);
-        wl_q4_k_scales(base + off_scales, sc, mn);
-        const uint8_t *qs = base + off_qs;
-        const __m256i hbits = off_qh >= 0 ? xq_load(base + off_qh) : _mm256_setzero_si256();
-        __m256i isum = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
-            __m256i q = xq_load(qs + 32 * c);
-            __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            if (off_qh >= 0) {
-                lo = _mm256_or_si256(lo, xq_bit_to(hbits, 1 << (2 * c), 0x10));
-                hi = _mm256_or_si256(hi, xq_bit_to(hbits, 1 << (2 * c + 1), 0x10));
-            }
-            isum = _mm256_add_epi32(isum, xq_dot_scaled(lo, xq_load(a[i].qs + 64 * c), xq_scales(sc[2 * c], sc[2 * c])));
-            isum = _mm256_add_epi32(isum, xq_dot_scaled(hi, xq_load(a[i].qs + 64 * c + 32),
-                                                        xq_scales(sc[2 * c + 1], sc[2 * c + 1])));
-        }
-        /* Each min covers two groups of 16. */
-        __m128i m8 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
-        __m256i m16 = _mm256_setr_m128i(_mm_unpacklo_epi16(m8, m8), _mm_unpackhi_epi16(m8, m8));
-        int32_t mins = xq_hsum_epi32(xq_bsum_dot(a[i].bsums, m16));
+        xq_k_affine_sums(base, off_scales, off_qs, off_qh, &a[i], &isum, &mins);
         sum = fmaf((float)xq_hsum_epi32(isum), xq_f16(dh) * a[i].d, sum);
-        sum = fmaf((float)mins, -(xq_f16(dminh) * a[i].d), sum);
+        sum = fmaf((float)xq_hsum_epi32(mins), -(xq_f16(dminh) * a[i].d), sum);
     }
     return sum;
 }
@@ -323,38 +378,44 @@ static float q5_k_vec_dot(size_t n, const void *w, const void *act)
                         offsetof(wl_block_q5_k, qs), (long)offsetof(wl_block_q5_k, qh), act);
 }
 
-/* q6_k, per block: element 128h + 32s + l; low nibble from ql (s odd:
- * second 32 bytes; s >= 2: high nibble), bits 2s..2s+1 of qh[32h + l] on
- * top; value q - 32. */
+/* The integer sum of one q6_k super-block X against A, as 8 lanes:
+ * element 128h + 32s + l; low nibble from ql (s odd: second 32 bytes;
+ * s >= 2: high nibble), bits 2s..2s+1 of qh[32h + l] on top; value q - 32,
+ * the -32 of every quant taken off as 32 * sum_g sc[g] * bsums[g]. */
+static inline __attribute__((always_inline)) __m256i xq_q6_k_sums(const wl_block_q6_k *x, const wl_block_q8_k *a)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    const int8_t *sc = x->scales;
+    __m256i isum = _mm256_setzero_si256();
+
+    for (int h = 0; h < 2; h++) {
+        __m256i ql0 = xq_load(x->ql + 64 * h), ql1 = xq_load(x->ql + 64 * h + 32);
+        __m256i qh = xq_load(x->qh + 32 * h);
+        const __m256i scv = xq_scale_vec(_mm_loadl_epi64((const __m128i *)(sc + 8 * h)), 1);
+        __m256i u[4] = {
+            _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two)),
+            _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                            _mm256_and_si256(_mm256_srli_epi16(qh, 2), two)),
+        };
+        _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)
+            isum = _mm256_add_epi32(isum, xq_dot_scaled(u[s], xq_load(a->qs + 128 * h + 32 * s),
+                                                        xq_scale_pick(scv, 2 * s, 2 * s + 1)));
+    }
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+    return _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a->bsums, sc16), 5));
+}
+
+/* q6_k, per block: s = fma(sum, d*da, s). */
 static float q6_k_vec_dot(size_t n, const void *w, const void *act)
 {
     const wl_block_q6_k *x = w;
     const wl_block_q8_k *a = act;
-    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
     float sum = 0.0f;
 
-    for (size_t i = 0; i < n / WL_QK_K; i++) {
-        const int8_t *sc = x[i].scales;
-        __m256i isum = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            __m256i ql0 = xq_load(x[i].ql + 64 * h), ql1 = xq_load(x[i].ql + 64 * h + 32);
-            __m256i qh = xq_load(x[i].qh + 32 * h);
-            __m256i u[4] = {
-                _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two)),
-                _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                                _mm256_and_si256(_mm256_srli_epi16(qh, 2), two)),
-            };
-            for (int s = 0; s < 4; s++)
-                isum = _mm256_add_epi32(isum, xq_dot_scaled(u[s], xq_load(a[i].qs + 128 * h + 32 * s),
-                                                            xq_scales(sc[8 * h + 2 * s], sc[8 * h + 2 * s + 1])));
-        }
-        /* The -32 of every quant: 32 * sum_g sc[g] * bsums[g]. */
-        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(xq_bsum_dot(a[i].bsums, sc16), 5));
-        sum = fmaf((float)xq_hsum_epi32(isum), xq_f16(x[i].d) * a[i].d, sum);
-    }
+    for (size_t i = 0; i < n / WL_QK_K; i++)
+        sum = fmaf((float)xq_hsum_epi32(xq_q6_k_sums(&x[i], &a[i])), xq_f16(x[i].d) * a[i].d, sum);
     return sum;
 }
 
