@@ -483,6 +483,16 @@ static inline __m256 load_rows(const float *in, size_t nr)
     return _mm256_loadu_ps(t);
 }
 
+/* While a chunk is dotted with every token, the next one (BYTES of each
+ * of NR rows at W; past the row's end, the next strip's start) comes into
+ * L2, so that unpacking it does not wait on memory. */
+static inline void prefetch_chunk(const uint8_t *w, size_t w_stride, size_t nr, size_t bytes)
+{
+    for (size_t r = 0; r < nr; r++)
+        for (size_t o = 0; o < bytes + 63; o += 64)
+            _mm_prefetch((const char *)w + r * w_stride + o, _MM_HINT_T1);
+}
+
 static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
@@ -501,6 +511,7 @@ static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const
         for (size_t k0 = 0; k0 < nb; k0 += AKC) {
             const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
             pack32(&S, q8, wr + k0 * wbytes, w_stride, rn, kn);
+            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, AKC * wbytes);
             for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
                 const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
                 float *o = out + t0 * ldo + r0;
@@ -727,6 +738,7 @@ static inline __attribute__((always_inline)) void gemmk(int q6, size_t n, const 
         for (size_t k0 = 0; k0 < nb; k0 += AKK) {
             const size_t kn = nb - k0 < AKK ? nb - k0 : AKK;
             packk(&S, q6, wr + k0 * wbytes, w_stride, rn, kn);
+            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, AKK * wbytes);
             for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
                 const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
                 float *o = out + t0 * ldo + r0;
