@@ -93,12 +93,63 @@ static float dot_f32_ggml(size_t n, const float *x, const float *y)
     return sum;
 }
 
+/* dot_f32_ggml's accumulators of one key (HD a multiple of 64), combined
+ * up to the first step of wl_hsum16: lane i holds a[i] + a[i+8]. */
+static inline __m256 qk_lanes(size_t hd, const float *q, const float *k)
+{
+    __m256 lo[4], hi[4];
+
+    for (int a = 0; a < 4; a++)
+        lo[a] = hi[a] = _mm256_setzero_ps();
+    for (size_t i = 0; i < hd; i += 64)
+        for (int a = 0; a < 4; a++) {
+            lo[a] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16 * a), _mm256_loadu_ps(k + i + 16 * a), lo[a]);
+            hi[a] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16 * a + 8), _mm256_loadu_ps(k + i + 16 * a + 8), hi[a]);
+        }
+    __m256 l = _mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3]));
+    __m256 h = _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3]));
+    return _mm256_add_ps(l, h);
+}
+
+/* qk_scores 8 keys at a time (head sizes of whole 64s): the rest of
+ * wl_hsum16 (i + i+4, then 0+2 and 1+3, then the two) for 8 keys at once
+ * by shuffles, keys paired (p, p+4) so that they come out in order. */
 static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
                       float scale, float *out, size_t ldo)
 {
-    for (size_t h = 0; h < nq; h++)
-        for (size_t j = 0; j < n; j++)
-            out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
+    const __m256 vs = _mm256_set1_ps(scale);
+
+    if (hd % 64) {
+        for (size_t h = 0; h < nq; h++)
+            for (size_t j = 0; j < n; j++)
+                out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
+        return;
+    }
+    /* 8 keys (in L1 after the first query) against every query of the group. */
+    for (size_t j0 = 0; j0 < n; j0 += 8)
+        for (size_t h = 0; h < nq; h++) {
+            const float *qh = q + h * ldq;
+            const size_t nk = n - j0 < 8 ? n - j0 : 8;
+            __m256 T[8], U[4], V[2];
+            _Pragma("GCC unroll 8") for (size_t p = 0; p < 8; p++)
+                T[p] = qk_lanes(hd, qh, k + (j0 + (p < nk ? p : 0)) * ldk);
+            for (int i = 0; i < 4; i++)
+                U[i] = _mm256_add_ps(_mm256_permute2f128_ps(T[i], T[i + 4], 0x20),
+                                     _mm256_permute2f128_ps(T[i], T[i + 4], 0x31));
+            for (int i = 0; i < 2; i++)
+                V[i] = _mm256_add_ps(_mm256_shuffle_ps(U[2 * i], U[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm256_shuffle_ps(U[2 * i], U[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+            __m256 D = _mm256_add_ps(_mm256_shuffle_ps(V[0], V[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm256_shuffle_ps(V[0], V[1], _MM_SHUFFLE(3, 1, 3, 1)));
+            D = _mm256_mul_ps(D, vs);
+            if (nk == 8) {
+                _mm256_storeu_ps(out + h * ldo + j0, D);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, D);
+                memcpy(out + h * ldo + j0, t, nk * sizeof *t);
+            }
+        }
 }
 
 static float f32_vec_dot(size_t n, const void *w, const void *a)
@@ -249,9 +300,59 @@ static void wsum16_half(size_t n, const float *w, const float *v, size_t ldv, si
             WSUM_LANE(l, o);
 }
 
+/* Sparse wsum16 (most weights exactly 0, as a peaked softmax gives them),
+ * as avx512.c's: the lanes in memory, only the rows of nonzero weight
+ * added, the lanes then added in wl_hsum16's pairs; a column whose sum is
+ * zero is computed again in full (fma(0, v, -0) would be +0). */
+#define WSUM_SPARSE_M 256
+
+static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(32)));
+    const size_t m8 = m & ~(size_t)7;
+
+    memset(lanes, 0, 16 * m * sizeof *lanes);
+    for (size_t j = 0; j < n; j++) {
+        if (w[j] == 0.0f)
+            continue;
+        float *lane = lanes + j % 16 * m;
+        const float *row = v + j * ldv;
+        const __m256 wj = _mm256_set1_ps(w[j]);
+        for (size_t c = 0; c < m8; c += 8)
+            _mm256_storeu_ps(lane + c, _mm256_fmadd_ps(wj, _mm256_loadu_ps(row + c), _mm256_loadu_ps(lane + c)));
+        for (size_t c = m8; c < m; c++)
+            lane[c] = fmaf(w[j], row[c], lane[c]);
+    }
+    for (size_t c = 0; c < m8; c += 8) {
+        __m256 a[16];
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm256_loadu_ps(lanes + l * m + c);
+        for (int h = 8; h >= 1; h /= 2)
+            _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
+                a[l] = _mm256_add_ps(a[l], a[l + h]);
+        _mm256_storeu_ps(out + c, a[0]);
+    }
+    for (size_t c = m8; c < m; c++) {
+        float a[16];
+        for (int l = 0; l < 16; l++)
+            a[l] = lanes[l * m + c];
+        out[c] = wl_hsum16(a);
+    }
+    for (size_t i = 0; i < m; i++)
+        if (out[i] == 0.0f)
+            wl_wsum16_scalar(n, 1, w, v + i, ldv, out + i);
+}
+
 static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
-    size_t c = 0;
+    size_t c = 0, nz = 0;
+
+    for (size_t j = 0; j < n; j++)
+        nz += w[j] != 0.0f;
+    if (m <= WSUM_SPARSE_M && 2 * nz < n) {
+        wsum16_sparse(n, m, w, v, ldv, out);
+        return;
+    }
 
     for (; c + 8 <= m; c += 8) {
         __m256 a[8], b[8];
