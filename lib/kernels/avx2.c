@@ -353,7 +353,39 @@ static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ld
         wsum16_sparse(n, m, w, v, ldv, out);
         return;
     }
-
+    /* 32 columns at a time, lanes 2p and 2p+1 a pass in 8 registers, so
+     * that each weight is broadcast once for 32 columns. */
+    for (; c + 32 <= m; c += 32) {
+        float lanes[16][32] __attribute__((aligned(32)));
+        for (size_t p = 0; p < 8; p++) {
+            __m256 a[2][4];
+            for (int l = 0; l < 2; l++)
+                for (int q = 0; q < 4; q++)
+                    a[l][q] = _mm256_setzero_ps();
+            for (size_t j0 = 0; j0 < n; j0 += 16)
+                _Pragma("GCC unroll 2") for (int l = 0; l < 2; l++) {
+                    size_t j = j0 + 2 * p + (size_t)l;
+                    if (j >= n)
+                        break;
+                    const __m256 wj = _mm256_set1_ps(w[j]);
+                    const float *row = v + j * ldv + c;
+                    _Pragma("GCC unroll 4") for (int q = 0; q < 4; q++)
+                        a[l][q] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(row + 8 * q), a[l][q]);
+                }
+            for (int l = 0; l < 2; l++)
+                for (int q = 0; q < 4; q++)
+                    _mm256_store_ps(&lanes[2 * p + (size_t)l][8 * q], a[l][q]);
+        }
+        for (int q = 0; q < 4; q++) {
+            __m256 a[16];
+            for (int l = 0; l < 16; l++)
+                a[l] = _mm256_load_ps(&lanes[l][8 * q]);
+            for (int h = 8; h >= 1; h /= 2)
+                _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
+                    a[l] = _mm256_add_ps(a[l], a[l + h]);
+            _mm256_storeu_ps(out + c + 8 * q, a[0]);
+        }
+    }
     for (; c + 8 <= m; c += 8) {
         __m256 a[8], b[8];
         wsum16_half(n, w, v, ldv, c, 0, a);
