@@ -626,51 +626,6 @@ static inline void prefetch_chunk(const uint8_t *w, size_t w_stride, size_t nr, 
             _mm_prefetch((const char *)w + r * w_stride + o, _MM_HINT_T1);
 }
 
-static inline __attribute__((always_inline)) void gemm32(int q8, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                   const void *vaux, size_t n_tok, float *out, size_t ldo)
-{
-    strip32 S;
-    __m256 acc[AT];
-    const size_t nb = n / WL_QK, wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
-    const wl_q8_0_aux *aux = vaux;
-
-    for (size_t r0 = 0; r0 < nr; r0 += AR) {
-        const size_t rn = nr - r0 < AR ? nr - r0 : AR;
-        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
-        if (n_tok == 1) {
-            store_rows(out + r0, strip1_32(q8, wr, w_stride, rn, nb, a, aux), rn);
-            continue;
-        }
-        for (size_t k0 = 0; k0 < nb; k0 += AKC) {
-            const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
-            pack32(&S, q8, wr + k0 * wbytes, w_stride, rn, kn);
-            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, AKC * wbytes);
-            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
-                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
-                float *o = out + t0 * ldo + r0;
-                for (size_t t = 0; t < nt; t++)
-                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + t * ldo, rn);
-                tile32(&S, q8, kn, (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0), a_stride,
-                       aux + t0 * nb + k0, nb, nt, acc);
-                for (size_t t = 0; t < nt; t++)
-                    store_rows(o + t * ldo, acc[t], rn);
-            }
-        }
-    }
-}
-
-static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                      const void *aux, size_t n_tok, float *out, size_t ldo)
-{
-    gemm32(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
-}
-
-static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                      const void *aux, size_t n_tok, float *out, size_t ldo)
-{
-    gemm32(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
-}
-
 /* ---- Q4_K and Q6_K weights times Q8_K activations, 8 rows in the lanes ---
  *
  * As for Q4_0, with the super-block's group scales riding in vpmaddwd's
@@ -853,31 +808,53 @@ static inline __attribute__((always_inline)) __m256 stripk1(int q6, const uint8_
     return acc;
 }
 
-static inline __attribute__((always_inline)) void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr,
-                                                        const void *a, size_t a_stride, size_t n_tok, float *out,
-                                                        size_t ldo)
+/* ---- the tiled products' driver ------------------------------------------
+ *
+ * Strips of 8 rows; one token goes through the strip kernels, more are
+ * dotted a chunk of blocks at a time: the chunk unpacked once, the next one
+ * prefetched, then every token in tiles of AT whose accumulators wait in
+ * OUT between chunks (floats stored and reloaded exactly). */
+static inline __attribute__((always_inline)) void gemm8(woolly_type type, size_t n, const void *w, size_t w_stride,
+                                                        size_t nr, const void *a, size_t a_stride, const void *vaux,
+                                                        size_t n_tok, float *out, size_t ldo)
 {
-    stripk S;
+    const int k = type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K;
+    const int q8 = type == WOOLLY_TYPE_Q8_0, q6 = type == WOOLLY_TYPE_Q6_K;
+    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : k ? sizeof(wl_block_q4_k) : q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
+    const size_t abytes = k ? sizeof(wl_block_q8_k) : sizeof(wl_block_q8_0);
+    const size_t nb = n / (k ? WL_QK_K : WL_QK), kc = k ? AKK : AKC;
+    const wl_q8_0_aux *aux = vaux;
+    union {
+        strip32 s32;
+        stripk sk;
+    } S;
     __m256 acc[AT];
-    const size_t nb = n / WL_QK_K, wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
 
     for (size_t r0 = 0; r0 < nr; r0 += AR) {
         const size_t rn = nr - r0 < AR ? nr - r0 : AR;
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         if (n_tok == 1) {
-            store_rows(out + r0, stripk1(q6, wr, w_stride, rn, nb, a), rn);
+            store_rows(out + r0, k ? stripk1(q6, wr, w_stride, rn, nb, a) : strip1_32(q8, wr, w_stride, rn, nb, a, aux),
+                       rn);
             continue;
         }
-        for (size_t k0 = 0; k0 < nb; k0 += AKK) {
-            const size_t kn = nb - k0 < AKK ? nb - k0 : AKK;
-            packk(&S, q6, wr + k0 * wbytes, w_stride, rn, kn);
-            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, AKK * wbytes);
+        for (size_t k0 = 0; k0 < nb; k0 += kc) {
+            const size_t kn = nb - k0 < kc ? nb - k0 : kc;
+            if (k)
+                packk(&S.sk, q6, wr + k0 * wbytes, w_stride, rn, kn);
+            else
+                pack32(&S.s32, q8, wr + k0 * wbytes, w_stride, rn, kn);
+            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, kc * wbytes);
             for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
                 const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
+                const uint8_t *at = (const uint8_t *)a + t0 * a_stride + k0 * abytes;
                 float *o = out + t0 * ldo + r0;
                 for (size_t t = 0; t < nt; t++)
                     acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + t * ldo, rn);
-                tilek(&S, q6, kn, (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_k), a_stride, nt, acc);
+                if (k)
+                    tilek(&S.sk, q6, kn, at, a_stride, nt, acc);
+                else
+                    tile32(&S.s32, q8, kn, at, a_stride, aux + t0 * nb + k0, nb, nt, acc);
                 for (size_t t = 0; t < nt; t++)
                     store_rows(o + t * ldo, acc[t], rn);
             }
@@ -885,18 +862,28 @@ static inline __attribute__((always_inline)) void gemmk(int q6, size_t n, const 
     }
 }
 
+static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm8(WOOLLY_TYPE_Q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemm8(WOOLLY_TYPE_Q8_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
 static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    (void)aux;
-    gemmk(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+    gemm8(WOOLLY_TYPE_Q4_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    (void)aux;
-    gemmk(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+    gemm8(WOOLLY_TYPE_Q6_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_kernels_init_avx2(wl_kernels *k)
