@@ -306,6 +306,20 @@ static void wsum16_half(size_t n, const float *w, const float *v, size_t ldv, si
  * zero is computed again in full (fma(0, v, -0) would be +0). */
 #define WSUM_SPARSE_M 256
 
+/* 8 columns of 16 lanes (lane l at P + l * LD) added in wl_hsum16's pairs
+ * (lane l += lane l + h, h = 8, 4, 2, 1). */
+static inline __m256 wsum16_lanes8(const float *p, size_t ld)
+{
+    __m256 a[16];
+
+    for (int l = 0; l < 16; l++)
+        a[l] = _mm256_loadu_ps(p + l * ld);
+    for (int h = 8; h >= 1; h /= 2)
+        _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
+            a[l] = _mm256_add_ps(a[l], a[l + h]);
+    return a[0];
+}
+
 static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(32)));
@@ -323,15 +337,8 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
         for (size_t c = m8; c < m; c++)
             lane[c] = fmaf(w[j], row[c], lane[c]);
     }
-    for (size_t c = 0; c < m8; c += 8) {
-        __m256 a[16];
-        for (int l = 0; l < 16; l++)
-            a[l] = _mm256_loadu_ps(lanes + l * m + c);
-        for (int h = 8; h >= 1; h /= 2)
-            _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
-                a[l] = _mm256_add_ps(a[l], a[l + h]);
-        _mm256_storeu_ps(out + c, a[0]);
-    }
+    for (size_t c = 0; c < m8; c += 8)
+        _mm256_storeu_ps(out + c, wsum16_lanes8(lanes + c, m));
     for (size_t c = m8; c < m; c++) {
         float a[16];
         for (int l = 0; l < 16; l++)
@@ -376,15 +383,8 @@ static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ld
                 for (int q = 0; q < 4; q++)
                     _mm256_store_ps(&lanes[2 * p + (size_t)l][8 * q], a[l][q]);
         }
-        for (int q = 0; q < 4; q++) {
-            __m256 a[16];
-            for (int l = 0; l < 16; l++)
-                a[l] = _mm256_load_ps(&lanes[l][8 * q]);
-            for (int h = 8; h >= 1; h /= 2)
-                _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
-                    a[l] = _mm256_add_ps(a[l], a[l + h]);
-            _mm256_storeu_ps(out + c + 8 * q, a[0]);
-        }
+        for (int q = 0; q < 4; q++)
+            _mm256_storeu_ps(out + c + 8 * q, wsum16_lanes8(&lanes[0][8 * q], 32));
     }
     for (; c + 8 <= m; c += 8) {
         __m256 a[8], b[8];
@@ -528,16 +528,33 @@ static inline __attribute__((always_inline)) void tile32(const strip32 *S, int q
     }
 }
 
+/* One token: while a strip is dotted, the next one (8 rows of W_STRIDE
+ * bytes after W, contiguous) is prefetched into L2 in address order, an
+ * equal share of its lines at each of the NB blocks: one sequential stream
+ * that the L2 streamer runs ahead of, where the strip's own 8 interleaved
+ * short rows are not followed.  (Prefetching each row's next bytes into
+ * L1 as well was slower on Zen 3.) */
+typedef struct {
+    const char *next, *end;
+    size_t per_block;
+} next_strip;
+
+static inline next_strip next_strip_start(const uint8_t *w, size_t w_stride, size_t nb)
+{
+    next_strip s = { (const char *)w + AR * w_stride, (const char *)w + 2 * AR * w_stride,
+                     (AR * w_stride / 64 + nb - 1) / nb };
+    return s;
+}
+
+static inline void next_strip_step(next_strip *s)
+{
+    for (size_t i = 0; i < s->per_block && s->next < s->end; i++, s->next += 64)
+        _mm_prefetch(s->next, _MM_HINT_T1);
+}
+
 /* One token, a strip of 8 rows (NR of them real): each row's block dotted
- * in its own layout, the 8 rows' sums a block turned into lanes
- * (xq_sums8), then the lanes' float chain.  Each row prefetches its bytes
- * PF_DIST ahead. */
-#ifndef PF_DIST
-#define PF_DIST 0
-#endif
-#ifndef PF_HINT
-#define PF_HINT _MM_HINT_T1
-#endif
+ * in its own layout, the 8 rows' sums a block turned into lanes, then the
+ * lanes' float chain. */
 
 static inline __attribute__((always_inline)) __m256 strip1_32(int q8, const uint8_t *w, size_t w_stride, size_t nr, size_t nb, const uint8_t *a,
                         const wl_q8_0_aux *aux)
@@ -547,24 +564,20 @@ static inline __attribute__((always_inline)) __m256 strip1_32(int q8, const uint
     const uint8_t *rp[AR];
     __m256 acc = _mm256_setzero_ps();
 
+    next_strip pf = next_strip_start(w, w_stride, nb);
+
     for (size_t r = 0; r < AR; r++)
         rp[r] = w + (r < nr ? r : 0) * w_stride;
-    /* The next strip's lines, into L2 in address order, a share a block. */
-    const char *next = (const char *)w + AR * w_stride, *next_end = next + AR * w_stride;
-    const size_t per_block = (AR * w_stride / 64 + nb - 1) / nb;
     for (size_t b = 0; b < nb; b++) {
         const size_t off = b * wbytes;
         const __m256i av = xq_load(a + b * sizeof(wl_block_q8_0) + 2);
         const __m256i alo = _mm256_permute2x128_si256(av, av, 0x00), ahi = _mm256_permute2x128_si256(av, av, 0x11);
-        for (size_t i = 0; i < per_block && next < next_end; i++, next += 64)
-            _mm_prefetch(next, PF_HINT);
+        next_strip_step(&pf);
         __m256i P[AR];
         __m128i dh = _mm_setzero_si128();
         UNROLL for (int r = 0; r < AR; r++) {
             const uint8_t *p = rp[r] + off;
             uint16_t d;
-            if (PF_DIST)
-                _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
             memcpy(&d, p, 2);
             dh = _mm_insert_epi16(dh, d, r);
             if (q8) {
@@ -768,14 +781,13 @@ static inline __attribute__((always_inline)) void tilek(const stripk *S, int q6,
 /* One token, a strip of 8 rows (NR real): each row's super-block in its
  * own layout (the vec_dot's integer part), the rows' sums turned into
  * lanes (xq_sums8), then the lanes' float chain; the next strip is
- * prefetched into L2 as for Q4_0. */
+ * prefetched into L2 (next_strip). */
 static inline __attribute__((always_inline)) __m256 stripk1(int q6, const uint8_t *w, size_t w_stride, size_t nr,
                                                             size_t nb, const wl_block_q8_k *a)
 {
     const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
     const __m256 neg = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
-    const char *next = (const char *)w + AR * w_stride, *next_end = next + AR * w_stride;
-    const size_t per_block = (AR * w_stride / 64 + nb - 1) / nb;
+    next_strip pf = next_strip_start(w, w_stride, nb);
     const uint8_t *rp[AR];
     __m256 acc = _mm256_setzero_ps();
 
@@ -785,8 +797,7 @@ static inline __attribute__((always_inline)) __m256 stripk1(int q6, const uint8_
         const size_t off = b * wbytes;
         __m256i P[AR], M[AR];
         uint16_t d[AR], dmin[AR];
-        for (size_t i = 0; i < per_block && next < next_end; i++, next += 64)
-            _mm_prefetch(next, PF_HINT);
+        next_strip_step(&pf);
         UNROLL for (int r = 0; r < AR; r++) {
             const uint8_t *x = rp[r] + off;
             if (q6) {
