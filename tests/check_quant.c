@@ -642,7 +642,7 @@ static void check_gemm_out(const float *got, const float *want, size_t rows, siz
  * past one tile, and rows longer than a chunk of unpacked blocks. */
 START_TEST(gemm_levels_match_scalar)
 {
-    enum { NR = 37, NT = 19, LDO = NR + 3 };
+    enum { NR = 73, NT = 37, LDO = NR + 3 };
     wl_kernels ref, k;
 
     wl_kernels_fill(&ref, 0);

@@ -639,6 +639,169 @@ static inline void prefetch_chunk(const uint8_t *w, size_t w_stride, size_t nr, 
             _mm_prefetch((const char *)w + r * w_stride + o, _MM_HINT_T1);
 }
 
+/* ---- Q4_0 prompts: panels of 16 rows, 4 tokens a step -------------------
+ *
+ * On Zen 3 the strips above wait on loads more than on multiplies: each
+ * vpmaddubsw has a broadcast of its own.  Here the weights are the signed
+ * operand (q - 8, read from the packed panel in L1) and the activations
+ * the unsigned one (a + 128, copied once a tile), so that a broadcast
+ * serves 16 rows and a weight load 4 tokens.  A pair (q-8)(a+128) is at
+ * most 2 * 8 * 255 = 4080 in magnitude and a lane's 8 groups of a block
+ * 32640: exact in 16 bits.  sum (q-8)a = sum (q-8)(a+128) - 128 sum (q-8),
+ * the second term the panel's, a row and block; then each lane's float
+ * chain is the vec_dot's, as in the strips. */
+
+#define PR 16        /* rows per panel: two ymm of 8 */
+#define PT 4         /* tokens per step */
+
+typedef struct {
+    __m256i w[AKC][8][2]; /* group g: elements 4g..4g+3 of rows 0-7, 8-15, as q - 8 */
+    __m256i c[AKC][2];    /* 128 * sum (q - 8) of each row's block */
+    __m256 d[AKC][2];
+} panel4;
+
+typedef struct {
+    uint8_t q[AT][AKC][32]; /* the quants + 128 */
+    float d[AT][AKC];
+} tile_acts;
+
+/* GCC reassociates a chain of integer adds into a tree of all the
+ * products, which spills them; an empty asm ends the chain where it is. */
+#define KEEP(v) __asm__("" : "+x"(v))
+
+static void pack_panel4(panel4 *P, const uint8_t *w, size_t w_stride, size_t nr, size_t nb)
+{
+    const __m256i eight = _mm256_set1_epi8(8), ones8 = _mm256_set1_epi8(1), ones = _mm256_set1_epi16(1);
+
+    for (size_t b = 0; b < nb; b++)
+        for (size_t h = 0; h < 2; h++) {
+            uint32_t g[8][AR];
+            uint16_t dh[AR] = { 0 };
+            for (size_t r = 0; r < AR; r++) {
+                uint32_t q[4] = { 0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u }; /* absent rows: 0 */
+                const uint8_t *p = w + (h * AR + r) * w_stride + b * sizeof(wl_block_q4_0);
+                if (h * AR + r < nr) {
+                    memcpy(&dh[r], p, 2);
+                    memcpy(q, p + 2, 16);
+                }
+                for (int k = 0; k < 4; k++) {
+                    g[k][r] = q[k] & 0x0F0F0F0Fu;
+                    g[k + 4][r] = q[k] >> 4 & 0x0F0F0F0Fu;
+                }
+            }
+            __m256i sum = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)g[k]);
+                sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(v, ones8));
+                P->w[b][k][h] = _mm256_sub_epi8(v, eight);
+            }
+            P->c[b][h] = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_madd_epi16(sum, ones), _mm256_set1_epi32(256)), 7);
+            P->d[b][h] = row_scales(dh);
+        }
+}
+
+/* NT tokens' quants + 128 and scales, NB blocks of each from A; and the
+ * next tile's activations (NT_NEXT tokens of BYTES from NEXT) into L2,
+ * which the tile's products leave time to bring from L3. */
+static void tile_acts_fill(tile_acts *A, const uint8_t *a, size_t a_stride, const wl_q8_0_aux *aux,
+                           size_t aux_stride, size_t nt, size_t nb, const uint8_t *next, size_t nt_next, size_t bytes)
+{
+    const __m256i x80 = _mm256_set1_epi8((char)0x80);
+
+    for (size_t t = 0; t < nt; t++)
+        for (size_t b = 0; b < nb; b++) {
+            const uint8_t *q = a + t * a_stride + b * sizeof(wl_block_q8_0) + 2;
+            _mm256_storeu_si256((__m256i *)A->q[t][b], _mm256_xor_si256(xq_load(q), x80));
+            A->d[t][b] = aux[t * aux_stride + b].d;
+        }
+    for (size_t t = 0; t < nt_next; t++)
+        for (size_t o = 0; o < bytes + 63; o += 64)
+            _mm_prefetch((const char *)next + t * a_stride + o, _MM_HINT_T1);
+}
+
+/* Tokens T0..T0+NT-1 of the tile through the panel's NB blocks. */
+static inline __attribute__((always_inline)) void panel4_step(const panel4 *P, size_t nb, const tile_acts *A,
+                                                              size_t t0, int nt, __m256 (*acc)[2])
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+
+    for (size_t b = 0; b < nb; b++) {
+        __m256i s[PT][2];
+        UNROLL for (int g = 0; g < 8; g++) {
+            const __m256i w0 = P->w[b][g][0], w1 = P->w[b][g][1];
+            UNROLL for (int t = 0; t < nt; t++) {
+                const __m256i av = bcast32(A->q[t0 + t][b] + 4 * g);
+                const __m256i p0 = _mm256_maddubs_epi16(av, w0), p1 = _mm256_maddubs_epi16(av, w1);
+                s[t][0] = g ? _mm256_add_epi16(s[t][0], p0) : p0;
+                s[t][1] = g ? _mm256_add_epi16(s[t][1], p1) : p1;
+                KEEP(s[t][0]);
+                KEEP(s[t][1]);
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const __m256 da = _mm256_set1_ps(A->d[t0 + t][b]);
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(s[t][h], ones), P->c[b][h]);
+                acc[t0 + t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(P->d[b][h], da), acc[t0 + t][h]);
+            }
+        }
+    }
+}
+
+/* Q4_0 weights times more than one token: PG panels at a time, chunk
+ * after chunk (the next one prefetched), the tokens in tiles whose
+ * activations are copied once for the PG panels and whose accumulators
+ * wait in OUT between chunks. */
+#define PG 4         /* panels sharing a tile's activations */
+
+static void q4_0_panels(size_t n, const uint8_t *w, size_t w_stride, size_t nr, const uint8_t *a, size_t a_stride,
+                        const wl_q8_0_aux *aux, size_t n_tok, float *out, size_t ldo)
+{
+    const size_t nb = n / WL_QK;
+    panel4 P[PG];
+    tile_acts A;
+    __m256 acc[AT][2];
+
+    for (size_t g0 = 0; g0 < nr; g0 += PG * PR) {
+        const size_t gn = nr - g0 < PG * PR ? nr - g0 : PG * PR;
+        const uint8_t *wg = w + g0 * w_stride;
+        for (size_t k0 = 0; k0 < nb; k0 += AKC) {
+            const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
+            for (size_t p = 0; p * PR < gn; p++)
+                pack_panel4(&P[p], wg + p * PR * w_stride + k0 * sizeof(wl_block_q4_0), w_stride,
+                            gn - p * PR < PR ? gn - p * PR : PR, kn);
+            prefetch_chunk(wg + (k0 + kn) * sizeof(wl_block_q4_0), w_stride, gn, AKC * sizeof(wl_block_q4_0));
+            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
+                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
+                /* The next tile: the chunk's next tokens, else the next chunk's first. */
+                const size_t tn = t0 + AT < n_tok ? t0 + AT : 0, kx = tn ? k0 : k0 + kn;
+                const size_t nt_next = kx < nb ? (n_tok - tn < AT ? n_tok - tn : AT) : 0;
+                const size_t kn_next = nb - kx < AKC ? nb - kx : AKC;
+                tile_acts_fill(&A, a + t0 * a_stride + k0 * sizeof(wl_block_q8_0), a_stride, aux + t0 * nb + k0, nb,
+                               nt, kn, a + tn * a_stride + kx * sizeof(wl_block_q8_0), nt_next,
+                               kn_next * sizeof(wl_block_q8_0));
+                for (size_t p = 0; p * PR < gn; p++) {
+                    const size_t rn = gn - p * PR < PR ? gn - p * PR : PR;
+                    const size_t rh[2] = { rn < AR ? rn : AR, rn > AR ? rn - AR : 0 };
+                    float *o = out + t0 * ldo + g0 + p * PR;
+                    size_t t;
+                    for (t = 0; t < nt; t++)
+                        for (size_t h = 0; h < 2; h++)
+                            acc[t][h] = k0 == 0 || !rh[h] ? _mm256_setzero_ps() : load_rows(o + t * ldo + h * AR, rh[h]);
+                    for (t = 0; t + PT <= nt; t += PT)
+                        panel4_step(&P[p], kn, &A, t, PT, acc);
+                    for (; t < nt; t++)
+                        panel4_step(&P[p], kn, &A, t, 1, acc);
+                    for (t = 0; t < nt; t++)
+                        for (size_t h = 0; h < 2; h++)
+                            if (rh[h])
+                                store_rows(o + t * ldo + h * AR, acc[t][h], rh[h]);
+                }
+            }
+        }
+    }
+}
+
 /* ---- Q4_K and Q6_K weights times Q8_K activations, 8 rows in the lanes ---
  *
  * As for Q4_0, with the super-block's group scales riding in vpmaddwd's
@@ -876,7 +1039,10 @@ static inline __attribute__((always_inline)) void gemm8(woolly_type type, size_t
 static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemm8(WOOLLY_TYPE_Q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    if (n_tok == 1)
+        gemm8(WOOLLY_TYPE_Q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    else
+        q4_0_panels(n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
