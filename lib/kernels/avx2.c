@@ -424,30 +424,18 @@ static float f16_vec_dot(size_t n, const void *w, const void *a)
     return sum;
 }
 
-/* ---- Q4_0 and Q8_0 weights times Q8_0 activations, 8 rows in the lanes ---
+/* ---- Q4_0 and Q8_0 weights times Q8_0 activations ---------------------------
  *
- * As vnni.c's tiles at 256 bits: a strip of 8 weight rows is unpacked once
- * per chunk of blocks, a ymm lane a row (4 consecutive elements a lane),
- * and every token of the product is dotted with it, each activation dword
- * broadcast.  Without vpdpbusd, bytes are multiplied by vpmaddubsw
- * (unsigned weight times signed activation, pairs summed into 16 bits):
- * Q4_0's nibbles (0..15) against activations in [-127, 127] give pairs of
- * at most 3810, so a block's 8 groups add up in 16 bits (30480) before one
- * vpmaddwd widens them; Q8_0's weights go in by magnitude with their signs
- * moved onto the activation, pairs of at most 32512, widened at once.  The
- * integer sums are exact; each lane's float chain, block after block, is
- * the vec_dot's (fma(sum, dw*da, acc)), so every output has its bits. */
+ * One token goes through strips of 8 weight rows, each row's block dotted
+ * in its own layout and the 8 rows' sums moved into the lanes of a ymm;
+ * more tokens through panels (below).  The integer sums are exact; each
+ * lane's float chain, block after block, is the vec_dot's
+ * (fma(sum, dw*da, acc)), so every output has its bits. */
 
 #define AR 8         /* rows per strip: a ymm lane each */
 #define AT 32        /* tokens per tile */
 #define AKC 16       /* blocks of 32 per chunk */
 #define UNROLL _Pragma("GCC unroll 8")
-
-typedef struct {
-    __m256i w[AKC][8];   /* group g: elements 4g..4g+3; q4_0 the nibbles, q8_0 |q| */
-    __m256i s[AKC][8];   /* q8_0: the quants, whose signs go onto the activation */
-    __m256 d[AKC];
-} strip32;
 
 static inline __m256i bcast32(const void *p)
 {
@@ -461,71 +449,6 @@ static inline __m256i bcast32(const void *p)
 static inline __m256 row_scales(const uint16_t dh[AR])
 {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
-}
-
-static inline __attribute__((always_inline)) void pack32(strip32 *S, int q8, const uint8_t *w, size_t w_stride, size_t nr, size_t nb)
-{
-    const size_t wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
-
-    for (size_t b = 0; b < nb; b++) {
-        uint32_t g[8][AR] = { { 0 } };
-        uint16_t dh[AR] = { 0 };
-        for (size_t r = 0; r < nr; r++) {
-            const uint8_t *p = w + r * w_stride + b * wbytes;
-            uint32_t q[8];
-            memcpy(&dh[r], p, 2);
-            memcpy(q, p + 2, q8 ? 32 : 16);
-            for (int k = 0; k < (q8 ? 8 : 4); k++) {
-                g[k][r] = q8 ? q[k] : q[k] & 0x0F0F0F0Fu;
-                if (!q8)
-                    g[k + 4][r] = q[k] >> 4 & 0x0F0F0F0Fu;
-            }
-        }
-        S->d[b] = row_scales(dh);
-        for (int k = 0; k < 8; k++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)g[k]);
-            S->w[b][k] = q8 ? _mm256_abs_epi8(v) : v;
-            S->s[b][k] = v;
-        }
-    }
-}
-
-/* Block after block of the strip, each of its 8 weight vectors held in
- * registers while NT tokens (accumulators in ACC, in L1) take their turn. */
-static inline __attribute__((always_inline)) void tile32(const strip32 *S, int q8, size_t nb, const uint8_t *a,
-                                                         size_t a_stride, const wl_q8_0_aux *aux,
-                                                         size_t aux_stride, size_t nt, __m256 *acc)
-{
-    const __m256i ones = _mm256_set1_epi16(1);
-
-    for (size_t b = 0; b < nb; b++) {
-        __m256i W[8], G[8];
-        UNROLL for (int g = 0; g < 8; g++) {
-            W[g] = S->w[b][g];
-            if (q8)
-                G[g] = S->s[b][g];
-        }
-        const __m256 dw = S->d[b];
-        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
-        const wl_q8_0_aux *x = aux + b;
-        for (size_t t = 0; t < nt; t++, ab += a_stride, x += aux_stride) {
-            __m256i isum;
-            if (q8) {
-                __m256i s = _mm256_setzero_si256();
-                UNROLL for (int g = 0; g < 8; g++)
-                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(W[g], _mm256_sign_epi8(bcast32(ab + 4 * g), G[g])),
-                                                              ones));
-                isum = s;
-            } else {
-                __m256i s = _mm256_maddubs_epi16(W[0], bcast32(ab));
-                UNROLL for (int g = 1; g < 8; g++)
-                    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(W[g], bcast32(ab + 4 * g)));
-                /* sum (q-8)*a = sum q*a - 8 * sum a = sum q*a + corr/16. */
-                isum = _mm256_add_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(x->corr / 16));
-            }
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(x->d)), acc[t]);
-        }
-    }
 }
 
 /* One token: while a strip is dotted, the next one (8 rows of W_STRIDE
@@ -639,187 +562,6 @@ static inline void prefetch_chunk(const uint8_t *w, size_t w_stride, size_t nr, 
             _mm_prefetch((const char *)w + r * w_stride + o, _MM_HINT_T1);
 }
 
-/* ---- Q4_0 prompts: panels of 16 rows, 4 tokens a step -------------------
- *
- * On Zen 3 the strips above wait on loads more than on multiplies: each
- * vpmaddubsw has a broadcast of its own.  Here the weights are the signed
- * operand (q - 8, read from the packed panel in L1) and the activations
- * the unsigned one (a + 128, copied once a tile), so that a broadcast
- * serves 16 rows and a weight load 4 tokens.  A pair (q-8)(a+128) is at
- * most 2 * 8 * 255 = 4080 in magnitude and a lane's 8 groups of a block
- * 32640: exact in 16 bits.  sum (q-8)a = sum (q-8)(a+128) - 128 sum (q-8),
- * the second term the panel's, a row and block; then each lane's float
- * chain is the vec_dot's, as in the strips. */
-
-#define PR 16        /* rows per panel: two ymm of 8 */
-#define PT 4         /* tokens per step */
-
-typedef struct {
-    __m256i w[AKC][8][2]; /* group g: elements 4g..4g+3 of rows 0-7, 8-15, as q - 8 */
-    __m256i c[AKC][2];    /* 128 * sum (q - 8) of each row's block */
-    __m256 d[AKC][2];
-} panel4;
-
-typedef struct {
-    uint8_t q[AT][AKC][32]; /* the quants + 128 */
-    float d[AT][AKC];
-} tile_acts;
-
-/* GCC reassociates a chain of integer adds into a tree of all the
- * products, which spills them; an empty asm ends the chain where it is. */
-#define KEEP(v) __asm__("" : "+x"(v))
-
-static void pack_panel4(panel4 *P, const uint8_t *w, size_t w_stride, size_t nr, size_t nb)
-{
-    const __m256i eight = _mm256_set1_epi8(8), ones8 = _mm256_set1_epi8(1), ones = _mm256_set1_epi16(1);
-
-    for (size_t b = 0; b < nb; b++)
-        for (size_t h = 0; h < 2; h++) {
-            uint32_t g[8][AR];
-            uint16_t dh[AR] = { 0 };
-            for (size_t r = 0; r < AR; r++) {
-                uint32_t q[4] = { 0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u }; /* absent rows: 0 */
-                const uint8_t *p = w + (h * AR + r) * w_stride + b * sizeof(wl_block_q4_0);
-                if (h * AR + r < nr) {
-                    memcpy(&dh[r], p, 2);
-                    memcpy(q, p + 2, 16);
-                }
-                for (int k = 0; k < 4; k++) {
-                    g[k][r] = q[k] & 0x0F0F0F0Fu;
-                    g[k + 4][r] = q[k] >> 4 & 0x0F0F0F0Fu;
-                }
-            }
-            __m256i sum = _mm256_setzero_si256();
-            for (int k = 0; k < 8; k++) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)g[k]);
-                sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(v, ones8));
-                P->w[b][k][h] = _mm256_sub_epi8(v, eight);
-            }
-            P->c[b][h] = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_madd_epi16(sum, ones), _mm256_set1_epi32(256)), 7);
-            P->d[b][h] = row_scales(dh);
-        }
-}
-
-/* NT tokens' quants + 128 and scales, NB blocks of each from A; and the
- * next tile's activations (NT_NEXT tokens of BYTES from NEXT) into L2,
- * which the tile's products leave time to bring from L3. */
-static void tile_acts_fill(tile_acts *A, const uint8_t *a, size_t a_stride, const wl_q8_0_aux *aux,
-                           size_t aux_stride, size_t nt, size_t nb, const uint8_t *next, size_t nt_next, size_t bytes)
-{
-    const __m256i x80 = _mm256_set1_epi8((char)0x80);
-
-    for (size_t t = 0; t < nt; t++)
-        for (size_t b = 0; b < nb; b++) {
-            const uint8_t *q = a + t * a_stride + b * sizeof(wl_block_q8_0) + 2;
-            _mm256_storeu_si256((__m256i *)A->q[t][b], _mm256_xor_si256(xq_load(q), x80));
-            A->d[t][b] = aux[t * aux_stride + b].d;
-        }
-    for (size_t t = 0; t < nt_next; t++)
-        for (size_t o = 0; o < bytes + 63; o += 64)
-            _mm_prefetch((const char *)next + t * a_stride + o, _MM_HINT_T1);
-}
-
-/* Tokens T0..T0+NT-1 of the tile through the panel's NB blocks. */
-static inline __attribute__((always_inline)) void panel4_step(const panel4 *P, size_t nb, const tile_acts *A,
-                                                              size_t t0, int nt, __m256 (*acc)[2])
-{
-    const __m256i ones = _mm256_set1_epi16(1);
-
-    for (size_t b = 0; b < nb; b++) {
-        __m256i s[PT][2];
-        UNROLL for (int g = 0; g < 8; g++) {
-            const __m256i w0 = P->w[b][g][0], w1 = P->w[b][g][1];
-            UNROLL for (int t = 0; t < nt; t++) {
-                const __m256i av = bcast32(A->q[t0 + t][b] + 4 * g);
-                const __m256i p0 = _mm256_maddubs_epi16(av, w0), p1 = _mm256_maddubs_epi16(av, w1);
-                s[t][0] = g ? _mm256_add_epi16(s[t][0], p0) : p0;
-                s[t][1] = g ? _mm256_add_epi16(s[t][1], p1) : p1;
-                KEEP(s[t][0]);
-                KEEP(s[t][1]);
-            }
-        }
-        UNROLL for (int t = 0; t < nt; t++) {
-            const __m256 da = _mm256_set1_ps(A->d[t0 + t][b]);
-            UNROLL for (int h = 0; h < 2; h++) {
-                const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(s[t][h], ones), P->c[b][h]);
-                acc[t0 + t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(P->d[b][h], da), acc[t0 + t][h]);
-            }
-        }
-    }
-}
-
-/* Q4_0 weights times more than one token: PG panels at a time, chunk
- * after chunk (the next one prefetched), the tokens in tiles whose
- * activations are copied once for the PG panels and whose accumulators
- * wait in OUT between chunks. */
-#define PG 4         /* panels sharing a tile's activations */
-
-static void q4_0_panels(size_t n, const uint8_t *w, size_t w_stride, size_t nr, const uint8_t *a, size_t a_stride,
-                        const wl_q8_0_aux *aux, size_t n_tok, float *out, size_t ldo)
-{
-    const size_t nb = n / WL_QK;
-    panel4 P[PG];
-    tile_acts A;
-    __m256 acc[AT][2];
-
-    for (size_t g0 = 0; g0 < nr; g0 += PG * PR) {
-        const size_t gn = nr - g0 < PG * PR ? nr - g0 : PG * PR;
-        const uint8_t *wg = w + g0 * w_stride;
-        for (size_t k0 = 0; k0 < nb; k0 += AKC) {
-            const size_t kn = nb - k0 < AKC ? nb - k0 : AKC;
-            for (size_t p = 0; p * PR < gn; p++)
-                pack_panel4(&P[p], wg + p * PR * w_stride + k0 * sizeof(wl_block_q4_0), w_stride,
-                            gn - p * PR < PR ? gn - p * PR : PR, kn);
-            prefetch_chunk(wg + (k0 + kn) * sizeof(wl_block_q4_0), w_stride, gn, AKC * sizeof(wl_block_q4_0));
-            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
-                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
-                /* The next tile: the chunk's next tokens, else the next chunk's first. */
-                const size_t tn = t0 + AT < n_tok ? t0 + AT : 0, kx = tn ? k0 : k0 + kn;
-                const size_t nt_next = kx < nb ? (n_tok - tn < AT ? n_tok - tn : AT) : 0;
-                const size_t kn_next = nb - kx < AKC ? nb - kx : AKC;
-                tile_acts_fill(&A, a + t0 * a_stride + k0 * sizeof(wl_block_q8_0), a_stride, aux + t0 * nb + k0, nb,
-                               nt, kn, a + tn * a_stride + kx * sizeof(wl_block_q8_0), nt_next,
-                               kn_next * sizeof(wl_block_q8_0));
-                for (size_t p = 0; p * PR < gn; p++) {
-                    const size_t rn = gn - p * PR < PR ? gn - p * PR : PR;
-                    const size_t rh[2] = { rn < AR ? rn : AR, rn > AR ? rn - AR : 0 };
-                    float *o = out + t0 * ldo + g0 + p * PR;
-                    size_t t;
-                    for (t = 0; t < nt; t++)
-                        for (size_t h = 0; h < 2; h++)
-                            acc[t][h] = k0 == 0 || !rh[h] ? _mm256_setzero_ps() : load_rows(o + t * ldo + h * AR, rh[h]);
-                    for (t = 0; t + PT <= nt; t += PT)
-                        panel4_step(&P[p], kn, &A, t, PT, acc);
-                    for (; t < nt; t++)
-                        panel4_step(&P[p], kn, &A, t, 1, acc);
-                    for (t = 0; t < nt; t++)
-                        for (size_t h = 0; h < 2; h++)
-                            if (rh[h])
-                                store_rows(o + t * ldo + h * AR, acc[t][h], rh[h]);
-                }
-            }
-        }
-    }
-}
-
-/* ---- Q4_K and Q6_K weights times Q8_K activations, 8 rows in the lanes ---
- *
- * As for Q4_0, with the super-block's group scales riding in vpmaddwd's
- * second operand: a lane's 16-bit sums of one group (at most 4 products of
- * 15 * 127 a pair for Q4_K's sub-blocks of 32, and 2 of 63 * 127 for
- * Q6_K's groups of 16) times its row's scale, into 32 bits.  The rest
- * (mins, Q6_K's -32) is the scales against the activation's bsums, as the
- * vec_dot does; the float chain of each lane is the vec_dot's. */
-
-#define AKK 2        /* super-blocks per chunk */
-
-typedef struct {
-    __m256i w[AKK][64];   /* dword i: elements 4i..4i+3, unsigned (q4_k 0..15, q6_k 0..63) */
-    __m256i sc[AKK][16];  /* the scale of q4_k's sub-block j (8) or q6_k's group g (16), twice a lane */
-    __m256i pair[AKK][8]; /* int16 pairs against bsums[2p], bsums[2p+1]: q4_k (mn[p], mn[p]), q6_k (sc[2p], sc[2p+1]) */
-    __m256 d[AKK], dmin[AKK];
-} stripk;
-
 static inline uint32_t load_u32(const uint8_t *p)
 {
     uint32_t v;
@@ -833,113 +575,158 @@ static inline uint32_t pair16(int lo, int hi)
     return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
 }
 
-static inline __attribute__((always_inline)) void packk(stripk *S, int q6, const uint8_t *w, size_t w_stride,
-                                                        size_t nr, size_t nb)
-{
-    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+/* ---- Q4_0 and Q8_0 prompts: panels of 16 rows, 4 tokens a step ----------
+ *
+ * On Zen 3 the strips above wait on loads more than on multiplies: each
+ * vpmaddubsw has a broadcast of its own.  In a panel the weights are read
+ * from L1 (packed once a chunk) and a broadcast activation serves 16 rows,
+ * a weight load 4 tokens.  Q4_0's weights are vpmaddubsw's signed operand
+ * (q - 8) and the activations its unsigned one (a + 128, copied once a
+ * tile): a pair (q-8)(a+128) is at most 2 * 8 * 255 = 4080 in magnitude and
+ * a lane's 8 groups of a block 32640, exact in 16 bits, and
+ * sum (q-8)a = sum (q-8)(a+128) - 128 sum (q-8), the second term the
+ * panel's, a row and block.  Q8_0's weights and activations are pairs of
+ * 16-bit values for vpmaddwd, exact in 32 bits.  Each lane's float chain is
+ * then the vec_dot's, as in the strips. */
 
-    for (size_t b = 0; b < nb; b++) {
-        uint32_t q[64][AR] = { { 0 } }, sc[16][AR] = { { 0 } }, pr[8][AR] = { { 0 } };
-        uint16_t d[AR] = { 0 }, dmin[AR] = { 0 };
-        for (size_t r = 0; r < nr; r++) {
-            const uint8_t *x = w + r * w_stride + b * wbytes;
-            if (q6) {
-                const wl_block_q6_k *blk = (const wl_block_q6_k *)x;
-                memcpy(&d[r], &blk->d, 2);
-                for (int i = 0; i < 64; i++) {
-                    /* Element 4i is 128h + 32s + l. */
-                    int h = i / 32, s6 = i % 32 / 8, l = 4 * (i % 8);
-                    uint32_t lo = load_u32(blk->ql + 64 * h + 32 * (s6 & 1) + l) >> (s6 >= 2 ? 4 : 0) & 0x0F0F0F0Fu;
-                    uint32_t hb = (load_u32(blk->qh + 32 * h + l) >> (2 * s6) & 0x03030303u) << 4;
-                    q[i][r] = lo | hb;
+#define PR 16        /* rows per panel: two ymm of 8 */
+#define PT 4         /* tokens per step */
+#define PG 4         /* panels sharing a tile's activations */
+#define AKK 2        /* K-quants: super-blocks per chunk */
+
+typedef struct {
+    /* q4_0: block b's group g at 8b + g, elements 4g..4g+3 as bytes q - 8;
+     * q8_0 (AKC / 2 blocks): at 16b + g, elements 2g, 2g+1 as int16;
+     * rows 0-7 and 8-15. */
+    __m256i w[AKC * 8][2];
+    __m256i c[AKC][2];    /* q4_0: 128 * sum (q - 8) of each row's block */
+    __m256 d[AKC][2];
+} panel;
+
+typedef struct {
+    uint8_t q[AT][AKC * 32]; /* q4_0, q4_k, q6_k: the quants + 128; q8_0: as int16 */
+    float d[AT][AKC];
+    int16_t bs[AT][AKK][16]; /* q4_k: the bsums */
+} tile_acts;
+
+/* GCC reassociates a chain of integer adds into a tree of all the
+ * products, which spills them; an empty asm ends the chain where it is. */
+#define KEEP(v) __asm__("" : "+x"(v))
+
+static inline __attribute__((always_inline)) void pack_panel(panel *P, int q8, const uint8_t *w, size_t w_stride,
+                                                             size_t nr, size_t nb)
+{
+    const __m256i eight = _mm256_set1_epi8(8), ones8 = _mm256_set1_epi8(1), ones = _mm256_set1_epi16(1);
+    const size_t wbytes = q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0), ng = q8 ? 16 : 8;
+
+    for (size_t b = 0; b < nb; b++)
+        for (size_t h = 0; h < 2; h++) {
+            uint32_t g[16][AR];
+            uint16_t dh[AR] = { 0 };
+            for (size_t r = 0; r < AR; r++) {
+                /* Absent rows: weights 0. */
+                uint8_t q[32];
+                memset(q, q8 ? 0 : 0x88, sizeof q);
+                const uint8_t *p = w + (h * AR + r) * w_stride + b * wbytes;
+                if (h * AR + r < nr) {
+                    memcpy(&dh[r], p, 2);
+                    memcpy(q, p + 2, q8 ? 32 : 16);
                 }
-                for (int g = 0; g < 16; g++)
-                    sc[g][r] = pair16(blk->scales[g], blk->scales[g]);
-                for (int p = 0; p < 8; p++)
-                    pr[p][r] = pair16(blk->scales[2 * p], blk->scales[2 * p + 1]);
-            } else {
-                uint8_t s8[8], m8[8];
-                memcpy(&d[r], x, 2);
-                memcpy(&dmin[r], x + 2, 2);
-                wl_q4_k_scales(x + offsetof(wl_block_q4_k, scales), s8, m8);
-                const uint8_t *qs = x + offsetof(wl_block_q4_k, qs);
-                for (int i = 0; i < 64; i++) {
-                    int j = i / 8;
-                    q[i][r] = load_u32(qs + 32 * (j / 2) + 4 * (i % 8)) >> (4 * (j & 1)) & 0x0F0F0F0Fu;
-                }
-                for (int j = 0; j < 8; j++) {
-                    sc[j][r] = pair16(s8[j], s8[j]);
-                    pr[j][r] = pair16(m8[j], m8[j]);
+                for (size_t k = 0; k < ng; k++) {
+                    if (q8) {
+                        g[k][r] = pair16((int8_t)q[2 * k], (int8_t)q[2 * k + 1]);
+                    } else {
+                        const uint32_t v = load_u32(q + 4 * (k % 4));
+                        g[k][r] = (k < 4 ? v : v >> 4) & 0x0F0F0F0Fu;
+                    }
                 }
             }
+            __m256i sum = _mm256_setzero_si256();
+            for (size_t k = 0; k < ng; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)g[k]);
+                if (q8) {
+                    P->w[16 * b + k][h] = v;
+                } else {
+                    sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(v, ones8));
+                    P->w[8 * b + k][h] = _mm256_sub_epi8(v, eight);
+                }
+            }
+            if (!q8)
+                P->c[b][h] = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_madd_epi16(sum, ones), _mm256_set1_epi32(256)),
+                                               7);
+            P->d[b][h] = row_scales(dh);
         }
-        for (int i = 0; i < 64; i++)
-            S->w[b][i] = _mm256_loadu_si256((const __m256i *)q[i]);
-        for (int g = 0; g < 16; g++)
-            S->sc[b][g] = _mm256_loadu_si256((const __m256i *)sc[g]);
-        for (int p = 0; p < 8; p++)
-            S->pair[b][p] = _mm256_loadu_si256((const __m256i *)pr[p]);
-        S->d[b] = row_scales(d);
-        S->dmin[b] = row_scales(dmin);
-    }
 }
 
-/* One token's integer parts of super-block B: in *IS the scaled group
- * sums, in *PR the scale pairs against the bsums. */
-static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, int q6, size_t b,
-                                                             const wl_block_q8_k *a, __m256i *is, __m256i *pr)
+/* NT tokens' quants (Q4_0: + 128, Q8_0: as int16) and scales, NB blocks of
+ * each from A; and the next tile's activations (NT_NEXT tokens of BYTES
+ * from NEXT) into L2, which the tile's products leave time to bring from
+ * L3. */
+static inline __attribute__((always_inline)) void tile_acts_fill(tile_acts *A, int q8, const uint8_t *a,
+                                                                 size_t a_stride, const wl_q8_0_aux *aux,
+                                                                 size_t aux_stride, size_t nt, size_t nb,
+                                                                 const uint8_t *next, size_t nt_next, size_t bytes)
 {
-    __m256i isum = _mm256_setzero_si256(), p = _mm256_setzero_si256();
+    const __m256i x80 = _mm256_set1_epi8((char)0x80);
 
-    if (q6) {
-        UNROLL for (int g = 0; g < 16; g++) {
-            const uint8_t *aq = (const uint8_t *)a->qs + 16 * g;
-            __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(S->w[b][4 * g], bcast32(aq)),
-                                          _mm256_maddubs_epi16(S->w[b][4 * g + 1], bcast32(aq + 4)));
-            __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(S->w[b][4 * g + 2], bcast32(aq + 8)),
-                                          _mm256_maddubs_epi16(S->w[b][4 * g + 3], bcast32(aq + 12)));
-            isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s0, S->sc[b][g]),
-                                                           _mm256_madd_epi16(s1, S->sc[b][g])));
+    for (size_t t = 0; t < nt; t++)
+        for (size_t b = 0; b < nb; b++) {
+            const uint8_t *q = a + t * a_stride + b * sizeof(wl_block_q8_0) + 2;
+            if (q8) {
+                _mm256_storeu_si256((__m256i *)(A->q[t] + 64 * b),
+                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q)));
+                _mm256_storeu_si256((__m256i *)(A->q[t] + 64 * b + 32),
+                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + 16))));
+            } else {
+                _mm256_storeu_si256((__m256i *)(A->q[t] + 32 * b), _mm256_xor_si256(xq_load(q), x80));
+            }
+            A->d[t][b] = aux[t * aux_stride + b].d;
         }
-    } else {
-        UNROLL for (int j = 0; j < 8; j++) {
-            const uint8_t *aq = (const uint8_t *)a->qs + 32 * j;
-            __m256i s16 = _mm256_maddubs_epi16(S->w[b][8 * j], bcast32(aq));
-            UNROLL for (int i = 1; i < 8; i++)
-                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(S->w[b][8 * j + i], bcast32(aq + 4 * i)));
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s16, S->sc[b][j]));
-        }
-    }
-    UNROLL for (int q = 0; q < 8; q++)
-        p = _mm256_add_epi32(p, _mm256_madd_epi16(S->pair[b][q], bcast32(a->bsums + 2 * q)));
-    *is = isum;
-    *pr = p;
+    for (size_t t = 0; t < nt_next; t++)
+        for (size_t o = 0; o < bytes + 63; o += 64)
+            _mm_prefetch((const char *)next + t * a_stride + o, _MM_HINT_T1);
 }
 
-/* q4_k: acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc);
- * q6_k: isum - 32 * cor, acc = fma(isum, d*da, acc). */
-static inline __attribute__((always_inline)) void tilek(const stripk *S, int q6, size_t nb, const uint8_t *a,
-                                                        size_t a_stride, size_t nt, __m256 *acc)
+/* Tokens T0..T0+NT-1 of the tile through the panel's NB blocks. */
+static inline __attribute__((always_inline)) void panel_step(const panel *P, int q8, size_t nb, const tile_acts *A,
+                                                             size_t t0, int nt, __m256 (*acc)[2])
 {
-    const __m256 neg = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int ng = q8 ? 16 : 8;
 
     for (size_t b = 0; b < nb; b++) {
-        const __m256 d = S->d[b], dmin = S->dmin[b];
-        for (size_t t = 0; t < nt; t++) {
-            const wl_block_q8_k *at = (const wl_block_q8_k *)(a + t * a_stride) + b;
-            const __m256 da = _mm256_set1_ps(at->d);
-            __m256i is, pr;
-            k_int_sums(S, q6, b, at, &is, &pr);
-            if (q6) {
-                is = _mm256_sub_epi32(is, _mm256_slli_epi32(pr, 5));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(d, da), acc[t]);
-            } else {
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(d, da), acc[t]);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pr), _mm256_xor_ps(_mm256_mul_ps(dmin, da), neg), acc[t]);
+        __m256i s[PT][2];
+        UNROLL for (int g = 0; g < ng; g++) {
+            const __m256i w0 = P->w[ng * b + g][0], w1 = P->w[ng * b + g][1];
+            UNROLL for (int t = 0; t < nt; t++) {
+                const __m256i av = bcast32(A->q[t0 + t] + 4 * (ng * b + g));
+                __m256i p0, p1;
+                if (q8) {
+                    p0 = _mm256_madd_epi16(av, w0);
+                    p1 = _mm256_madd_epi16(av, w1);
+                    s[t][0] = g ? _mm256_add_epi32(s[t][0], p0) : p0;
+                    s[t][1] = g ? _mm256_add_epi32(s[t][1], p1) : p1;
+                } else {
+                    p0 = _mm256_maddubs_epi16(av, w0);
+                    p1 = _mm256_maddubs_epi16(av, w1);
+                    s[t][0] = g ? _mm256_add_epi16(s[t][0], p0) : p0;
+                    s[t][1] = g ? _mm256_add_epi16(s[t][1], p1) : p1;
+                }
+                KEEP(s[t][0]);
+                KEEP(s[t][1]);
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const __m256 da = _mm256_set1_ps(A->d[t0 + t][b]);
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m256i is = q8 ? s[t][h] : _mm256_sub_epi32(_mm256_madd_epi16(s[t][h], ones), P->c[b][h]);
+                acc[t0 + t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(P->d[b][h], da), acc[t0 + t][h]);
             }
         }
     }
 }
+
+/* ---- Q4_K and Q6_K weights times Q8_K activations, one token ------------- */
 
 /* One token, a strip of 8 rows (NR real): each row's super-block in its
  * own layout (the vec_dot's integer part), the rows' sums turned into
@@ -982,85 +769,298 @@ static inline __attribute__((always_inline)) __m256 stripk1(int q6, const uint8_
     return acc;
 }
 
-/* ---- the tiled products' driver ------------------------------------------
+/* ---- Q4_K and Q6_K prompts: panels of 16 rows, 2 tokens a step -----------
  *
- * Strips of 8 rows; one token goes through the strip kernels, more are
- * dotted a chunk of blocks at a time: the chunk unpacked once, the next one
- * prefetched, then every token in tiles of AT whose accumulators wait in
- * OUT between chunks (floats stored and reloaded exactly). */
-static inline __attribute__((always_inline)) void gemm8(woolly_type type, size_t n, const void *w, size_t w_stride,
-                                                        size_t nr, const void *a, size_t a_stride, const void *vaux,
-                                                        size_t n_tok, float *out, size_t ldo)
+ * As Q4_0's panels, with the group scales in vpmaddwd: the weights are the
+ * signed operand (Q4_K's q as they are, Q6_K's q - 32), the activations
+ * a + 128.  Q4_K's pairs are at most 2 * 15 * 255 = 7650, so its sub-blocks
+ * of 32 are summed in 16 bits by halves of 16 elements (30600); Q6_K's are
+ * at most 2 * 32 * 255 = 16320 in magnitude, its groups of 16 summed by
+ * halves of 8 (32640).  Each half times its scale, into 32 bits; then
+ * sum sc sum q a = sum sc sum q (a + 128) - 128 sum sc sum q (Q6_K: q - 32),
+ * the second term the panel's.  Q4_K's mins are its scales against the
+ * bsums, as the vec_dot does.  The 32-bit sums of 2 tokens by 16 rows fill
+ * the registers, so 2 tokens a step. */
+
+#define PTK 2        /* tokens per step */
+
+typedef struct {
+    __m256i w[AKK * 64][2]; /* dword i of super-block b at 64b + i: elements 4i..4i+3, rows 0-7 and 8-15 */
+    __m256i sc[AKK][16][2]; /* (sc, sc) of q4_k's sub-block j (8) or q6_k's group g (16) */
+    __m256i mn[AKK][8][2];  /* q4_k: (m_j, m_j) against bsums 2j, 2j+1 */
+    __m256i c[AKK][2];      /* 128 * sum sc * sum q (q6_k: q - 32) of each row */
+    __m256 d[AKK][2], dmin[AKK][2];
+} panelk;
+
+/* The sums of each 16 of the 256 bytes at U. */
+static inline void sums16(const uint8_t u[WL_QK_K], int32_t out[16])
+{
+    for (int i = 0; i < 8; i++) {
+        /* vpsadbw: the sums of each 8 bytes, in the 4 qwords. */
+        const __m256i v = _mm256_sad_epu8(xq_load(u + 32 * i), _mm256_setzero_si256());
+        int64_t q[4];
+        _mm256_storeu_si256((__m256i *)q, v);
+        out[2 * i] = (int32_t)(q[0] + q[1]);
+        out[2 * i + 1] = (int32_t)(q[2] + q[3]);
+    }
+}
+
+static inline __attribute__((always_inline)) void pack_panelk(panelk *P, int q6, const uint8_t *w, size_t w_stride,
+                                                              size_t nr, size_t nb)
+{
+    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+
+    for (size_t b = 0; b < nb; b++)
+        for (size_t h = 0; h < 2; h++) {
+            /* Absent rows: weights and scales 0. */
+            uint32_t q[64][AR] = { { 0 } }, sc[16][AR] = { { 0 } }, mn[8][AR] = { { 0 } };
+            int32_t c[AR] = { 0 };
+            uint16_t d[AR] = { 0 }, dmin[AR] = { 0 };
+            for (size_t r = 0; r < AR && h * AR + r < nr; r++) {
+                const uint8_t *x = w + (h * AR + r) * w_stride + b * wbytes;
+                uint8_t u[WL_QK_K];
+                int32_t gs[16];
+                if (q6) {
+                    const wl_block_q6_k *blk = (const wl_block_q6_k *)x;
+                    memcpy(&d[r], &blk->d, 2);
+                    for (int i = 0; i < 64; i++) {
+                        /* Element 4i is 128h + 32s + l. */
+                        int hh = i / 32, s6 = i % 32 / 8, l = 4 * (i % 8);
+                        uint32_t lo = load_u32(blk->ql + 64 * hh + 32 * (s6 & 1) + l) >> (s6 >= 2 ? 4 : 0) & 0x0F0F0F0Fu;
+                        uint32_t hb = (load_u32(blk->qh + 32 * hh + l) >> (2 * s6) & 0x03030303u) << 4;
+                        memcpy(u + 4 * i, &(uint32_t){ lo | hb }, 4);
+                    }
+                    sums16(u, gs);
+                    for (int g = 0; g < 16; g++) {
+                        sc[g][r] = pair16(blk->scales[g], blk->scales[g]);
+                        c[r] += 128 * blk->scales[g] * (gs[g] - 16 * 32);
+                    }
+                    for (int i = 0; i < WL_QK_K; i += 32)
+                        _mm256_storeu_si256((__m256i *)(u + i), _mm256_sub_epi8(xq_load(u + i), _mm256_set1_epi8(32)));
+                } else {
+                    uint8_t s8[8], m8[8];
+                    memcpy(&d[r], x, 2);
+                    memcpy(&dmin[r], x + 2, 2);
+                    wl_q4_k_scales(x + offsetof(wl_block_q4_k, scales), s8, m8);
+                    const uint8_t *qs = x + offsetof(wl_block_q4_k, qs);
+                    for (int j = 0; j < 8; j++) {
+                        /* Sub-block j: the low (j even) or high nibbles of 32 bytes. */
+                        const __m256i v = _mm256_srli_epi16(xq_load(qs + 32 * (j / 2)), 4 * (j & 1));
+                        _mm256_storeu_si256((__m256i *)(u + 32 * j), _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+                    }
+                    sums16(u, gs);
+                    for (int j = 0; j < 8; j++) {
+                        sc[j][r] = pair16(s8[j], s8[j]);
+                        mn[j][r] = pair16(m8[j], m8[j]);
+                        c[r] += 128 * s8[j] * (gs[2 * j] + gs[2 * j + 1]);
+                    }
+                }
+                for (int i = 0; i < 64; i++)
+                    q[i][r] = load_u32(u + 4 * i);
+            }
+            for (int i = 0; i < 64; i++)
+                P->w[64 * b + i][h] = _mm256_loadu_si256((const __m256i *)q[i]);
+            for (int g = 0; g < 16; g++)
+                P->sc[b][g][h] = _mm256_loadu_si256((const __m256i *)sc[g]);
+            for (int j = 0; j < 8; j++)
+                P->mn[b][j][h] = _mm256_loadu_si256((const __m256i *)mn[j]);
+            P->c[b][h] = _mm256_loadu_si256((const __m256i *)c);
+            P->d[b][h] = row_scales(d);
+            P->dmin[b][h] = row_scales(dmin);
+        }
+}
+
+/* NT tokens' quants + 128, bsums and scales, NB super-blocks of each from
+ * A; the next tile into L2 as tile_acts_fill does. */
+static void tile_acts_fill_k(tile_acts *A, const uint8_t *a, size_t a_stride, size_t nt, size_t nb,
+                             const uint8_t *next, size_t nt_next, size_t bytes)
+{
+    const __m256i x80 = _mm256_set1_epi8((char)0x80);
+
+    for (size_t t = 0; t < nt; t++)
+        for (size_t b = 0; b < nb; b++) {
+            const wl_block_q8_k *x = (const wl_block_q8_k *)(a + t * a_stride) + b;
+            for (int i = 0; i < WL_QK_K / 32; i++)
+                _mm256_storeu_si256((__m256i *)(A->q[t] + WL_QK_K * b + 32 * i),
+                                    _mm256_xor_si256(xq_load(x->qs + 32 * i), x80));
+            memcpy(A->bs[t][b], x->bsums, sizeof x->bsums);
+            A->d[t][b] = x->d;
+        }
+    for (size_t t = 0; t < nt_next; t++)
+        for (size_t o = 0; o < bytes + 63; o += 64)
+            _mm_prefetch((const char *)next + t * a_stride + o, _MM_HINT_T1);
+}
+
+/* q4_k: acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc);
+ * q6_k: acc = fma(isum, d*da, acc). */
+static inline __attribute__((always_inline)) void panelk_step(const panelk *P, int q6, size_t nb, const tile_acts *A,
+                                                              size_t t0, int nt, __m256 (*acc)[2])
+{
+    const __m256 neg = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    const int ns = q6 ? 16 : 8, per = q6 ? 4 : 8; /* scale groups, dwords a group */
+
+    for (size_t b = 0; b < nb; b++) {
+        __m256i is[PTK][2];
+        UNROLL for (int j = 0; j < ns; j++) {
+            UNROLL for (int half = 0; half < 2; half++) {
+                __m256i s[PTK][2];
+                UNROLL for (int k = 0; k < per / 2; k++) {
+                    const int i = per * j + per / 2 * half + k;
+                    const __m256i w0 = P->w[64 * b + i][0], w1 = P->w[64 * b + i][1];
+                    UNROLL for (int t = 0; t < nt; t++) {
+                        const __m256i av = bcast32(A->q[t0 + t] + WL_QK_K * b + 4 * i);
+                        const __m256i p0 = _mm256_maddubs_epi16(av, w0), p1 = _mm256_maddubs_epi16(av, w1);
+                        s[t][0] = k ? _mm256_add_epi16(s[t][0], p0) : p0;
+                        s[t][1] = k ? _mm256_add_epi16(s[t][1], p1) : p1;
+                        KEEP(s[t][0]);
+                        KEEP(s[t][1]);
+                    }
+                }
+                UNROLL for (int t = 0; t < nt; t++)
+                    UNROLL for (int h = 0; h < 2; h++) {
+                        const __m256i m = _mm256_madd_epi16(s[t][h], P->sc[b][j][h]);
+                        is[t][h] = j || half ? _mm256_add_epi32(is[t][h], m) : m;
+                        KEEP(is[t][h]);
+                    }
+            }
+        }
+        UNROLL for (int t = 0; t < nt; t++) {
+            const __m256 da = _mm256_set1_ps(A->d[t0 + t][b]);
+            UNROLL for (int h = 0; h < 2; h++) {
+                const __m256i v = _mm256_sub_epi32(is[t][h], P->c[b][h]);
+                acc[t0 + t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(P->d[b][h], da), acc[t0 + t][h]);
+                if (!q6) {
+                    __m256i mins = _mm256_setzero_si256();
+                    UNROLL for (int j = 0; j < 8; j++)
+                        mins = _mm256_add_epi32(mins, _mm256_madd_epi16(P->mn[b][j][h], bcast32(&A->bs[t0 + t][b][2 * j])));
+                    acc[t0 + t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins),
+                                                     _mm256_xor_ps(_mm256_mul_ps(P->dmin[b][h], da), neg), acc[t0 + t][h]);
+                }
+            }
+        }
+    }
+}
+
+/* More than one token: PG panels at a time, chunk after chunk (the next
+ * one prefetched), the tokens in tiles whose activations are copied once
+ * for the PG panels and whose accumulators wait in OUT between chunks. */
+static inline __attribute__((always_inline)) void panels(woolly_type type, size_t n, const uint8_t *w,
+                                                         size_t w_stride, size_t nr, const uint8_t *a,
+                                                         size_t a_stride, const wl_q8_0_aux *aux, size_t n_tok,
+                                                         float *out, size_t ldo)
 {
     const int k = type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K;
     const int q8 = type == WOOLLY_TYPE_Q8_0, q6 = type == WOOLLY_TYPE_Q6_K;
     const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : k ? sizeof(wl_block_q4_k) : q8 ? sizeof(wl_block_q8_0) : sizeof(wl_block_q4_0);
     const size_t abytes = k ? sizeof(wl_block_q8_k) : sizeof(wl_block_q8_0);
-    const size_t nb = n / (k ? WL_QK_K : WL_QK), kc = k ? AKK : AKC;
-    const wl_q8_0_aux *aux = vaux;
+    const size_t nb = n / (k ? WL_QK_K : WL_QK), kc = k ? AKK : q8 ? AKC / 2 : AKC;
     union {
-        strip32 s32;
-        stripk sk;
-    } S;
-    __m256 acc[AT];
+        panel p;
+        panelk k;
+    } P[PG];
+    tile_acts A;
+    __m256 acc[AT][2];
 
+    for (size_t g0 = 0; g0 < nr; g0 += PG * PR) {
+        const size_t gn = nr - g0 < PG * PR ? nr - g0 : PG * PR;
+        const uint8_t *wg = w + g0 * w_stride;
+        for (size_t k0 = 0; k0 < nb; k0 += kc) {
+            const size_t kn = nb - k0 < kc ? nb - k0 : kc;
+            for (size_t p = 0; p * PR < gn; p++) {
+                const uint8_t *wp = wg + p * PR * w_stride + k0 * wbytes;
+                const size_t rn = gn - p * PR < PR ? gn - p * PR : PR;
+                if (k)
+                    pack_panelk(&P[p].k, q6, wp, w_stride, rn, kn);
+                else
+                    pack_panel(&P[p].p, q8, wp, w_stride, rn, kn);
+            }
+            prefetch_chunk(wg + (k0 + kn) * wbytes, w_stride, gn, kc * wbytes);
+            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
+                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
+                /* The next tile: the chunk's next tokens, else the next chunk's first. */
+                const size_t tn = t0 + AT < n_tok ? t0 + AT : 0, kx = tn ? k0 : k0 + kn;
+                const size_t nt_next = kx < nb ? (n_tok - tn < AT ? n_tok - tn : AT) : 0;
+                const size_t kn_next = nb - kx < kc ? nb - kx : kc;
+                const uint8_t *at = a + t0 * a_stride + k0 * abytes, *an = a + tn * a_stride + kx * abytes;
+                if (k)
+                    tile_acts_fill_k(&A, at, a_stride, nt, kn, an, nt_next, kn_next * abytes);
+                else
+                    tile_acts_fill(&A, q8, at, a_stride, aux + t0 * nb + k0, nb, nt, kn, an, nt_next, kn_next * abytes);
+                for (size_t p = 0; p * PR < gn; p++) {
+                    const size_t rn = gn - p * PR < PR ? gn - p * PR : PR;
+                    const size_t rh[2] = { rn < AR ? rn : AR, rn > AR ? rn - AR : 0 };
+                    float *o = out + t0 * ldo + g0 + p * PR;
+                    size_t t;
+                    for (t = 0; t < nt; t++)
+                        for (size_t h = 0; h < 2; h++)
+                            acc[t][h] = k0 == 0 || !rh[h] ? _mm256_setzero_ps() : load_rows(o + t * ldo + h * AR, rh[h]);
+                    if (k) {
+                        for (t = 0; t + PTK <= nt; t += PTK)
+                            panelk_step(&P[p].k, q6, kn, &A, t, PTK, acc);
+                        for (; t < nt; t++)
+                            panelk_step(&P[p].k, q6, kn, &A, t, 1, acc);
+                    } else {
+                        for (t = 0; t + PT <= nt; t += PT)
+                            panel_step(&P[p].p, q8, kn, &A, t, PT, acc);
+                        for (; t < nt; t++)
+                            panel_step(&P[p].p, q8, kn, &A, t, 1, acc);
+                    }
+                    for (t = 0; t < nt; t++)
+                        for (size_t h = 0; h < 2; h++)
+                            if (rh[h])
+                                store_rows(o + t * ldo + h * AR, acc[t][h], rh[h]);
+                }
+            }
+        }
+    }
+}
+
+/* ---- the tiled products' driver ------------------------------------------
+ *
+ * One token: strips of 8 rows, each prefetching the next into L2; more:
+ * the panels. */
+static inline __attribute__((always_inline)) void gemm(woolly_type type, size_t n, const void *w, size_t w_stride,
+                                                       size_t nr, const void *a, size_t a_stride, const void *vaux,
+                                                       size_t n_tok, float *out, size_t ldo)
+{
+    const int k = type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K;
+    const int q8 = type == WOOLLY_TYPE_Q8_0, q6 = type == WOOLLY_TYPE_Q6_K;
+    const size_t nb = n / (k ? WL_QK_K : WL_QK);
+
+    if (n_tok > 1) {
+        panels(type, n, w, w_stride, nr, a, a_stride, vaux, n_tok, out, ldo);
+        return;
+    }
     for (size_t r0 = 0; r0 < nr; r0 += AR) {
         const size_t rn = nr - r0 < AR ? nr - r0 : AR;
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
-        if (n_tok == 1) {
-            store_rows(out + r0, k ? stripk1(q6, wr, w_stride, rn, nb, a) : strip1_32(q8, wr, w_stride, rn, nb, a, aux),
-                       rn);
-            continue;
-        }
-        for (size_t k0 = 0; k0 < nb; k0 += kc) {
-            const size_t kn = nb - k0 < kc ? nb - k0 : kc;
-            if (k)
-                packk(&S.sk, q6, wr + k0 * wbytes, w_stride, rn, kn);
-            else
-                pack32(&S.s32, q8, wr + k0 * wbytes, w_stride, rn, kn);
-            prefetch_chunk(wr + (k0 + kn) * wbytes, w_stride, rn, kc * wbytes);
-            for (size_t t0 = 0; t0 < n_tok; t0 += AT) {
-                const size_t nt = n_tok - t0 < AT ? n_tok - t0 : AT;
-                const uint8_t *at = (const uint8_t *)a + t0 * a_stride + k0 * abytes;
-                float *o = out + t0 * ldo + r0;
-                for (size_t t = 0; t < nt; t++)
-                    acc[t] = k0 == 0 ? _mm256_setzero_ps() : load_rows(o + t * ldo, rn);
-                if (k)
-                    tilek(&S.sk, q6, kn, at, a_stride, nt, acc);
-                else
-                    tile32(&S.s32, q8, kn, at, a_stride, aux + t0 * nb + k0, nb, nt, acc);
-                for (size_t t = 0; t < nt; t++)
-                    store_rows(o + t * ldo, acc[t], rn);
-            }
-        }
+        store_rows(out + r0, k ? stripk1(q6, wr, w_stride, rn, nb, a) : strip1_32(q8, wr, w_stride, rn, nb, a, vaux),
+                   rn);
     }
 }
 
 static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    if (n_tok == 1)
-        gemm8(WOOLLY_TYPE_Q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
-    else
-        q4_0_panels(n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemm(WOOLLY_TYPE_Q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemm8(WOOLLY_TYPE_Q8_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemm(WOOLLY_TYPE_Q8_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemm8(WOOLLY_TYPE_Q4_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemm(WOOLLY_TYPE_Q4_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemm8(WOOLLY_TYPE_Q6_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemm(WOOLLY_TYPE_Q6_K, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_kernels_init_avx2(wl_kernels *k)
