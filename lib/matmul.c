@@ -1,6 +1,8 @@
 /* matmul.c - matrix products: activations converted once, rows split among threads. */
 #include <config.h>
 
+#include <stdatomic.h>
+
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "matmul.h"
@@ -81,25 +83,25 @@ struct matmul_job {
     float (*vec_dot)(size_t n, const void *w, const void *a);
     void (*gemm)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                  const void *aux, size_t nt, float *out, size_t ldo);
+    atomic_long next;   /* many tokens: the next chunk not yet taken */
 };
 
-/* Rows in chunks of 16, so that threads do not share cache lines of y. */
-static void matmul_rows(void *arg, int ith, int nth)
+/* Rows R0..R1 of the product. */
+static void matmul_range(const struct matmul_job *job, size_t r0, size_t r1)
 {
-    struct matmul_job *job = arg;
     const wl_matrix *w = job->w;
     const wl_acts *acts = job->acts;
-    long chunks = (long)((w->rows + 15) / 16), c0, c1;
 
-    wl_split(chunks, ith, nth, &c0, &c1);
+    if (r1 > w->rows)
+        r1 = w->rows;
+    if (r1 <= r0)
+        return;
     if (job->gemm) {
-        size_t r0 = (size_t)c0 * 16, r1 = (size_t)c1 * 16 < w->rows ? (size_t)c1 * 16 : w->rows;
-        if (r1 > r0)
-            job->gemm(w->cols, w->data + r0 * w->row_bytes, w->row_bytes, r1 - r0, acts->data, acts->row_bytes,
-                      acts->aux, acts->n_tok, job->y + r0, job->ldy);
+        job->gemm(w->cols, w->data + r0 * w->row_bytes, w->row_bytes, r1 - r0, acts->data, acts->row_bytes,
+                  acts->aux, acts->n_tok, job->y + r0, job->ldy);
         return;
     }
-    for (size_t r = (size_t)c0 * 16; r < (size_t)c1 * 16 && r < w->rows; r++) {
+    for (size_t r = r0; r < r1; r++) {
         const uint8_t *row = w->data + r * w->row_bytes;
         for (size_t t = 0; t < acts->n_tok; t++)
             job->y[t * job->ldy + r] =
@@ -107,21 +109,51 @@ static void matmul_rows(void *arg, int ith, int nth)
     }
 }
 
-static struct matmul_job make_job(const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
+/* Pieces of the rows a thread takes at a time, with many tokens. */
+#define PIECES_PER_THREAD 8
+
+/* Rows in chunks of 16, so that threads do not share cache lines of y.
+ * One token (decode, memory-bound): each thread its share of the rows, in
+ * one stream.  Many tokens (compute-bound): the threads take pieces of
+ * the rows as they go, so that a thread slowed by the machine's other
+ * work does not hold up the others.  Which thread computes a row changes
+ * nothing in its result. */
+static void matmul_rows(void *arg, int ith, int nth)
+{
+    struct matmul_job *job = arg;
+    long chunks = (long)((job->w->rows + 15) / 16), c0, c1;
+
+    if (job->acts->n_tok > 1) {
+        long grain = chunks / ((long)nth * PIECES_PER_THREAD);
+        if (grain < 1)
+            grain = 1;
+        while ((c0 = atomic_fetch_add_explicit(&job->next, grain, memory_order_relaxed)) < chunks)
+            matmul_range(job, (size_t)c0 * 16, (size_t)(c0 + grain) * 16);
+        return;
+    }
+    wl_split(chunks, ith, nth, &c0, &c1);
+    matmul_range(job, (size_t)c0 * 16, (size_t)c1 * 16);
+}
+
+static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
 {
     const wl_type_kernels *tk = &wl_kernels_get()->type[w->type];
-    struct matmul_job job = { w, acts, y, ldy, tk->vec_dot, NULL };
 
+    job->w = w;
+    job->acts = acts;
+    job->y = y;
+    job->ldy = ldy;
+    job->vec_dot = tk->vec_dot;
     /* The tiled kernel, where there is one (the same bits). */
-    if (acts->aux || acts->type != WOOLLY_TYPE_Q8_0)
-        job.gemm = tk->gemm;
-    return job;
+    job->gemm = acts->aux || acts->type != WOOLLY_TYPE_Q8_0 ? tk->gemm : NULL;
+    atomic_init(&job->next, 0);
 }
 
 void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
 {
-    struct matmul_job job = make_job(w, acts, y, ldy);
+    struct matmul_job job;
 
+    make_job(&job, w, acts, y, ldy);
     wl_pool_run(pool, matmul_rows, &job);
 }
 
@@ -145,6 +177,6 @@ void wl_matmul_many(wl_pool *pool, size_t n, const wl_matrix *const *w, const wl
 
     m.n = n < WL_MATMUL_MANY ? n : WL_MATMUL_MANY;
     for (size_t i = 0; i < m.n; i++)
-        m.jobs[i] = make_job(w[i], acts, y[i], ldy[i]);
+        make_job(&m.jobs[i], w[i], acts, y[i], ldy[i]);
     wl_pool_run(pool, many_rows, &m);
 }

@@ -131,6 +131,48 @@ static inline __attribute__((always_inline)) void strip_prefetch(const uint8_t *
         _mm_prefetch((const char *)lin + 64 * i, _MM_HINT_T1);
 }
 
+/* Prefetching for many tokens.  A chunk of a strip is unpacked once and
+ * then computed against every token; the next chunk (the same rows'
+ * next blocks, or the next strip's first) is prefetched into L2 meanwhile,
+ * a share of its lines with each tile of tokens, so that unpacking it
+ * does not wait on the memory. */
+typedef struct {
+    const uint8_t *p;     /* the next chunk's first row */
+    size_t stride, lpr;   /* bytes between rows; lines per row */
+    size_t lines;         /* in all; 0: nothing next */
+} next_chunk;
+
+/* The chunk after blocks K0..K0+KC of rows R0..R0+GR of NR rows, NB
+ * blocks of WBYTES a row. */
+static inline next_chunk next_chunk_of(const uint8_t *w, size_t w_stride, size_t wbytes, size_t nr, size_t nb,
+                                       size_t r0, size_t k0, size_t kc)
+{
+    next_chunk c = { w, w_stride, 0, 0 };
+    size_t rows, blocks;
+
+    if (k0 + kc < nb) {
+        c.p = w + r0 * w_stride + (k0 + kc) * wbytes;
+        rows = nr - r0 < GR ? nr - r0 : GR;
+        blocks = nb - k0 - kc < kc ? nb - k0 - kc : kc;
+    } else if (r0 + GR < nr) {
+        c.p = w + (r0 + GR) * w_stride;
+        rows = nr - r0 - GR < GR ? nr - r0 - GR : GR;
+        blocks = nb < kc ? nb : kc;
+    } else {
+        return c;
+    }
+    c.lpr = (blocks * wbytes + 63) / 64 + 1;   /* + 1: rows need not start on a line */
+    c.lines = rows * c.lpr;
+    return c;
+}
+
+/* Share I of PARTS of the next chunk's lines. */
+static inline void next_chunk_prefetch(const next_chunk *c, size_t i, size_t parts)
+{
+    for (size_t l = c->lines * i / parts; l < c->lines * (i + 1) / parts; l++)
+        _mm_prefetch((const char *)c->p + l / c->lpr * c->stride + l % c->lpr * 64, _MM_HINT_T1);
+}
+
 /* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
 
 #define KC32 64      /* blocks of 32 per chunk */
@@ -140,28 +182,80 @@ typedef struct {
     __m512 d[KC32];
 } strip32;
 
-static void pack_q4_0(strip32 *S, const uint8_t *w, __m512i idx, __mmask16 m, size_t nb)
+/* The four dwords at P of each of 16 rows (STRIDE apart), as T[g], lane r
+ * of which holds dword g of row r: what four gathers would give, from 16
+ * loads.  Lane k of Z[i] takes row 4k + i, and a 4 x 4 transpose of the
+ * dwords within the 128-bit lanes does the rest. */
+static inline __attribute__((always_inline)) void rows16_dwords4(const uint8_t *p, size_t stride, __m512i T[4])
+{
+    __m512i Z[4], t[4];
+
+    for (int i = 0; i < 4; i++) {
+        __m512i z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(p + (size_t)i * stride)));
+        z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + (size_t)(4 + i) * stride)), 1);
+        z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + (size_t)(8 + i) * stride)), 2);
+        Z[i] = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + (size_t)(12 + i) * stride)), 3);
+    }
+    t[0] = _mm512_unpacklo_epi32(Z[0], Z[1]);
+    t[1] = _mm512_unpackhi_epi32(Z[0], Z[1]);
+    t[2] = _mm512_unpacklo_epi32(Z[2], Z[3]);
+    t[3] = _mm512_unpackhi_epi32(Z[2], Z[3]);
+    T[0] = _mm512_unpacklo_epi64(t[0], t[2]);
+    T[1] = _mm512_unpackhi_epi64(t[0], t[2]);
+    T[2] = _mm512_unpacklo_epi64(t[1], t[3]);
+    T[3] = _mm512_unpackhi_epi64(t[1], t[3]);
+}
+
+/* The f16 scales at P of 16 rows (STRIDE apart) as floats. */
+static inline __m512 rows16_f16(const uint8_t *p, size_t stride)
+{
+    uint16_t h[GR];
+
+    for (int r = 0; r < GR; r++)
+        memcpy(&h[r], p + (size_t)r * stride, 2);
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h));
+}
+
+/* A chunk of a strip: whole strips (M all ones) from rows16_dwords4, the
+ * last, partial one from masked gathers. */
+static void pack_q4_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
 {
     const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8(120);
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_0)) {
-        S->d[b] = f16_lanes(gather(m, idx, w), 0);
+        __m512i q[4];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w, w_stride);
+            rows16_dwords4(w + 2, w_stride, q);
+        } else {
+            S->d[b] = f16_lanes(gather(m, idx, w), 0);
+            for (int g = 0; g < 4; g++)
+                q[g] = gather(m, idx, w + 2 + 4 * g);
+        }
         for (int g = 0; g < 4; g++) {
-            __m512i q = gather(m, idx, w + 2 + 4 * g);
-            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q, low4), bias);
-            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q, 4), low4), bias);
+            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q[g], low4), bias);
+            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q[g], 4), low4), bias);
         }
     }
 }
 
-static void pack_q8_0(strip32 *S, const uint8_t *w, __m512i idx, __mmask16 m, size_t nb)
+static void pack_q8_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
 {
     const __m512i bias = _mm512_set1_epi8((char)0x80);
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q8_0)) {
-        S->d[b] = f16_lanes(gather(m, idx, w), 0);
+        __m512i q[8];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w, w_stride);
+            rows16_dwords4(w + 2, w_stride, q);
+            rows16_dwords4(w + 18, w_stride, q + 4);
+        } else {
+            S->d[b] = f16_lanes(gather(m, idx, w), 0);
+            for (int g = 0; g < 8; g++)
+                q[g] = gather(m, idx, w + 2 + 4 * g);
+        }
         for (int g = 0; g < 8; g++)
-            S->w[b][g] = _mm512_xor_si512(gather(m, idx, w + 2 + 4 * g), bias);
+            S->w[b][g] = _mm512_xor_si512(q[g], bias);
     }
 }
 
@@ -326,7 +420,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
 
 #define AL_MAX 1024  /* blocks of the activation laid out for the strips */
 
-static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, size_t), size_t wbytes,
+static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t), size_t wbytes,
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
@@ -371,8 +465,10 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, __m512i, __mmask16, 
         }
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
-            pack(&S, wr + k0 * wbytes, idx, m, kn);
+            const next_chunk nc = next_chunk_of(w, w_stride, wbytes, nr, nb, r0, k0, KC32);
+            pack(&S, wr + k0 * wbytes, w_stride, idx, m, kn);
             for (size_t t0 = 0; t0 < n_tok; t0 += GT) {
+                next_chunk_prefetch(&nc, t0 / GT, (n_tok + GT - 1) / GT);
                 int nt = n_tok - t0 < GT ? (int)(n_tok - t0) : GT;
                 __m512 acc[GT];
                 float *o = out + t0 * ldo + r0;
@@ -722,11 +818,13 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KCK) {
             size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
+            const next_chunk nc = next_chunk_of(w, w_stride, wbytes, nr, nb, r0, k0, KCK);
             if (q6)
                 pack_q6_k(&S, wr + k0 * wbytes, w_stride, idx, m, kn);
             else
                 pack_q4_k(&S, wr + k0 * wbytes, w_stride, idx, m, kn);
             for (size_t t0 = 0; t0 < n_tok; t0 += GT) {
+                next_chunk_prefetch(&nc, t0 / GT, (n_tok + GT - 1) / GT);
                 int nt = n_tok - t0 < GT ? (int)(n_tok - t0) : GT;
                 __m512 acc[GT];
                 float *o = out + t0 * ldo + r0;
