@@ -206,6 +206,14 @@ static inline __attribute__((always_inline)) void rows16_dwords4(const uint8_t *
     T[3] = _mm512_unpackhi_epi64(t[1], t[3]);
 }
 
+/* The 4 * N dwords at P of each of 16 rows (STRIDE apart), as T[i]: lane
+ * r holds dword i of row r (rows16_dwords4 on each 16 bytes). */
+static inline __attribute__((always_inline)) void rows16_dwords(const uint8_t *p, size_t stride, int n, __m512i *T)
+{
+    for (int j = 0; j < n; j++)
+        rows16_dwords4(p + 16 * j, stride, T + 4 * j);
+}
+
 /* The f16 scales at P of 16 rows (STRIDE apart) as floats. */
 static inline __m512 rows16_f16(const uint8_t *p, size_t stride)
 {
@@ -560,7 +568,18 @@ static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
         int32_t sc[8][GR], mn[8][GR];
-        __m512i dd = gather(m, idx, w);
+        __m512i dd, q[32];
+        if (m == 0xFFFF) {
+            uint32_t d32[GR];
+            for (int r = 0; r < GR; r++)
+                memcpy(&d32[r], w + (size_t)r * w_stride, 4);
+            dd = _mm512_loadu_si512(d32);
+            rows16_dwords(w + offsetof(wl_block_q4_k, qs), w_stride, 8, q);
+        } else {
+            dd = gather(m, idx, w);
+            for (int i = 0; i < 32; i++)
+                q[i] = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 4 * i);
+        }
         S->d[b] = f16_lanes(dd, 0);
         S->dmin[b] = f16_lanes(dd, 1);
         for (int r = 0; r < GR; r++) {
@@ -578,9 +597,8 @@ static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
         }
         for (int c = 0; c < 4; c++)
             for (int g = 0; g < 8; g++) {
-                __m512i q = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 32 * c + 4 * g);
-                S->w[b][16 * c + g] = _mm512_and_si512(q, low4);
-                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q, 4), low4);
+                S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
+                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q[8 * c + g], 4), low4);
             }
     }
 }
@@ -591,8 +609,19 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
         int32_t sc[16][GR], sp[8][GR];
-        /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
-        S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
+        __m512i ql[32], qh[16];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
+            rows16_dwords(w, w_stride, 8, ql);
+            rows16_dwords(w + offsetof(wl_block_q6_k, qh), w_stride, 4, qh);
+        } else {
+            /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
+            S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
+            for (int i = 0; i < 32; i++)
+                ql[i] = gather(m, idx, w + 4 * i);
+            for (int i = 0; i < 16; i++)
+                qh[i] = gather(m, idx, w + offsetof(wl_block_q6_k, qh) + 4 * i);
+        }
         for (int r = 0; r < GR; r++) {
             int8_t s16[16] = { 0 };
             if (m >> r & 1)
@@ -608,15 +637,13 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
             S->pair[b][p] = _mm512_loadu_si512(sp[p]);
         for (int h = 0; h < 2; h++)
             for (int g = 0; g < 8; g++) {
-                __m512i ql0 = gather(m, idx, w + 64 * h + 4 * g);
-                __m512i ql1 = gather(m, idx, w + 64 * h + 32 + 4 * g);
-                __m512i qh = gather(m, idx, w + offsetof(wl_block_q6_k, qh) + 32 * h + 4 * g);
+                __m512i ql0 = ql[16 * h + g], ql1 = ql[16 * h + 8 + g], qhv = qh[8 * h + g];
                 __m512i *o = &S->w[b][32 * h + g];
-                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qh, 4), two));
-                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qh, 2), two));
-                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qh, two));
+                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 4), two));
+                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 2), two));
+                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qhv, two));
                 o[24] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
-                                        _mm512_and_si512(_mm512_srli_epi32(qh, 2), two));
+                                        _mm512_and_si512(_mm512_srli_epi32(qhv, 2), two));
             }
     }
 }
