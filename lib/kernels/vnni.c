@@ -79,6 +79,12 @@ static inline __m512 load_acc(int first, __mmask16 m, const float *p)
     return first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, p);
 }
 
+/* The lanes of a strip that hold rows, of the ROWS left (all 16 if more). */
+static inline __mmask16 rows_mask(size_t rows)
+{
+    return rows >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << rows) - 1);
+}
+
 /* Sixteen rows' vectors S[r] into O[k], lane r of which holds the sum of
  * the four dwords in 128-bit lane k of S[r] (integer sums: exact in any
  * order).  Pairs of rows are added and interleaved until each 128-bit
@@ -453,11 +459,7 @@ static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __
         const size_t rows = nr - r0 < 2 * GR ? nr - r0 : 2 * GR;
         const int nv = rows > GR ? 2 : 1;
         const size_t gt = nv == 2 ? GT2 : GT;
-        __mmask16 m[2] = { 0xFFFF, 0 };
-        if (rows < GR)
-            m[0] = (__mmask16)((1u << rows) - 1);
-        if (nv == 2)
-            m[1] = rows == 2 * GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (rows - GR)) - 1);
+        const __mmask16 m[2] = { rows_mask(rows), nv == 2 ? rows_mask(rows - GR) : 0 };
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
@@ -496,8 +498,13 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
-    const size_t nb = n / WL_QK;
     const wl_q8_0_aux *aux = vaux;
+
+    if (n_tok > 1) {
+        tiles32(pack, wbytes, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+        return;
+    }
+    const size_t nb = n / WL_QK;
     const __m512i idx = row_index(w_stride);
     /* One token: the activation's quants without their scales, for Q4_0
      * the 16 low and 16 high of each block apart (AL, AH). */
@@ -506,10 +513,6 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
     const int q4 = wbytes == sizeof(wl_block_q4_0);
     const int lay = nb >= 4 && nb <= AL_MAX && nr >= GR;
 
-    if (n_tok > 1) {
-        tiles32(pack, wbytes, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
-        return;
-    }
     if (lay)
         for (size_t b = 0; b < nb; b++) {
             const uint8_t *qs = (const uint8_t *)a + b * sizeof(wl_block_q8_0) + 2;
@@ -521,7 +524,7 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
             }
         }
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
-        __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
+        __mmask16 m = rows_mask(nr - r0);
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         /* One token: whole strips in the lanes; the rest from the gathers. */
         __m512 acc = _mm512_setzero_ps();
@@ -886,7 +889,7 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
     }
 
     for (size_t r0 = 0; r0 < nr; r0 += GR) {
-        __mmask16 m = nr - r0 >= GR ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - r0)) - 1);
+        __mmask16 m = rows_mask(nr - r0);
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KCK) {
             size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
