@@ -277,7 +277,7 @@ END_TEST
 /* The attention and SiLU entries of every level return the scalar bits. */
 START_TEST(llama_order_kernels_match_scalar)
 {
-    static float x[4096], y[4096], v[72 * 100], w[3][100];
+    static float x[4096], y[4096], v[72 * 1100], w[3][1100];
     static float ref_out[4096], got_out[4096];
     uint64_t seed = 21;
     wl_kernels ref, k;
@@ -291,13 +291,13 @@ START_TEST(llama_order_kernels_match_scalar)
     x[41] = -100.0f;
     for (size_t i = 64; i < 96; i++)   /* a chunk whose exponentials are all +0, and one all but one */
         x[i] = i < 80 ? -100.0f - (float)i : i == 90 ? -97.9f : -300.0f;
-    for (size_t i = 0; i < 72 * 100; i++)
+    for (size_t i = 0; i < 72 * 1100; i++)
         v[i] = tu_randf(&seed);
     /* Weights as softmax gives them: w[0] all nonzero (the dense path),
      * w[1] mostly exact zeros (the sparse one) with a -0 and denormals,
      * w[2] zeros and denormals only; their products with column 0 of v
      * round to -0, which the zero weights of the reference turn +0. */
-    for (size_t i = 0; i < 100; i++) {
+    for (size_t i = 0; i < 1100; i++) {
         w[0][i] = tu_randf(&seed);
         w[1][i] = i % 7 == 3 ? tu_randf(&seed) : i % 13 == 5 ? 1e-39f * tu_randf(&seed) : 0.0f;
         w[2][i] = i % 5 == 2 ? 1e-39f : 0.0f;
@@ -335,7 +335,8 @@ START_TEST(llama_order_kernels_match_scalar)
                               n, hd);
             }
         /* Columns: a lane's part, whole registers of 8 and 16, tails past them. */
-        static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100 }, cols[] = { 1, 8, 29, 64, 71 };
+        /* Past 1024 rows: the sparse kernel lists its rows 512 at a time. */
+        static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100, 513, 1100 }, cols[] = { 1, 8, 29, 64, 71 };
         for (size_t c = 0; c < sizeof cols / sizeof *cols * 3; c++) {
             for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
                 size_t n = rows[i], nc = cols[c / 3];
@@ -347,6 +348,29 @@ START_TEST(llama_order_kernels_match_scalar)
                               name, n, nc, c % 3);
             }
         }
+        /* Subnormal weights where rounding the double sum to float would
+         * go wrong: lane 0 holds 2^-129 after row 0, and row 16 adds
+         * (2^36 + 1) 2^-186 = 2^-150 + 2^-186, so a + w v lies just above
+         * the halfway point 2^-129 + 2^-150, which a double cannot tell
+         * from it (and rounding that to even goes down).  Column 1 the
+         * same below 0, column 2 rows of normal weight. */
+        static float hw[32], hv[32 * 3];
+        memset(hw, 0, sizeof hw);
+        memset(hv, 0, sizeof hv);
+        hw[0] = ldexpf(1.0f, -140);
+        hw[16] = ldexpf(1774001.0f, -149);  /* 1774001 * 38737 = 2^36 + 1 */
+        hw[5] = 0.25f;
+        hv[0] = 2048.0f;
+        hv[1] = -2048.0f;
+        hv[16 * 3] = ldexpf(38737.0f, -37);
+        hv[16 * 3 + 1] = -ldexpf(38737.0f, -37);
+        hv[5 * 3 + 2] = 3.0f;
+        ref.wsum16(32, 3, hw, hv, 3, ref_out);
+        k.wsum16(32, 3, hw, hv, 3, got_out);
+        ck_assert_msg(ref_out[0] == ldexpf(1.0f, -129) + ldexpf(1.0f, -149) && ref_out[1] == -ref_out[0],
+                      "the reference lane is %a", (double)ref_out[0]);
+        ck_assert_msg(memcmp(ref_out, got_out, 3 * sizeof *got_out) == 0, "%s wsum16 of a halfway subnormal sum: %a",
+                      name, (double)got_out[0]);
     }
 }
 END_TEST

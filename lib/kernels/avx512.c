@@ -298,7 +298,7 @@ static void wsum16_lanes_out(const float *lanes, size_t ld, size_t m, float *out
         __mmask16 k = wsum16_cols(m, c);
         __m512 a[16];
         for (int l = 0; l < 16; l++)
-            a[l] = _mm512_maskz_loadu_ps(k, lanes + l * ld + c);
+            a[l] = k == 0xFFFF ? _mm512_loadu_ps(lanes + l * ld + c) : _mm512_maskz_loadu_ps(k, lanes + l * ld + c);
         for (int h = 8; h >= 1; h /= 2)
             _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
                 a[l] = _mm512_add_ps(a[l], a[l + h]);
@@ -306,24 +306,99 @@ static void wsum16_lanes_out(const float *lanes, size_t ld, size_t m, float *out
     }
 }
 
+/* Lanes in registers: for each 16 columns and each lane, the nonzero
+ * weights of that lane (listed once per window of rows) added in one
+ * accumulator, in the order of their rows, and stored once.
+ *
+ * A subnormal weight (the softmax of a peaked row has many) makes an Intel
+ * core take a microcode assist of about 130 cycles on every multiply or FMA
+ * it enters, which made this a fifth of pp.  Conversions and adds take
+ * subnormals at full speed, so a lane with a subnormal weight computes each
+ * of its FMAs in double instead (wsum16_fma_exact). */
+#define WSUM_SPARSE_WINDOW 512
+
+/* fmaf(w, v, a) for 8 columns without a multiply of subnormals: w v is
+ * exact in double, and TwoSum gives a + w v = s + e exactly.  Rounding s
+ * to float is right unless e != 0 and s lies halfway between two floats:
+ * then the double s2 next to s towards e rounds the right way.  Between the
+ * adjacent doubles s and s2 there is no float nor halfway point, so of the
+ * two the one not halfway (nearer its float) rounds as a + w v does. */
+static inline __m256 wsum16_fma_exact(__m512d w, __m256 v, __m256 a)
+{
+    __m512d ad = _mm512_cvtps_pd(a), p = _mm512_mul_pd(w, _mm512_cvtps_pd(v));
+    __m512d s = _mm512_add_pd(ad, p);
+    __m512d bp = _mm512_sub_pd(s, ad), ap = _mm512_sub_pd(s, bp);
+    __m512d e = _mm512_add_pd(_mm512_sub_pd(ad, ap), _mm512_sub_pd(p, bp));
+    __mmask8 inexact = _mm512_cmp_pd_mask(e, _mm512_setzero_pd(), _CMP_NEQ_OQ);
+    __m256 f = _mm512_cvtpd_ps(s);
+
+    if (inexact) {
+        __m512i sb = _mm512_castpd_si512(s);
+        /* +1 on the bits moves away from 0: towards e when its sign is s's. */
+        __m512i dir = _mm512_or_si512(_mm512_srai_epi64(_mm512_xor_si512(sb, _mm512_castpd_si512(e)), 63),
+                                      _mm512_set1_epi64(1));
+        __m512d s2 = _mm512_castsi512_pd(_mm512_mask_add_epi64(sb, inexact, sb, dir));
+        __m256 f2 = _mm512_cvtpd_ps(s2);
+        __m512d d1 = _mm512_abs_pd(_mm512_sub_pd(s, _mm512_cvtps_pd(f)));
+        __m512d d2 = _mm512_abs_pd(_mm512_sub_pd(s2, _mm512_cvtps_pd(f2)));
+        f = _mm256_mask_blend_ps(_mm512_cmp_pd_mask(d2, d1, _CMP_LT_OQ), f, f2);
+    }
+    return f;
+}
+
 static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
+    const size_t ld = (m + 15) & ~(size_t)15;
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
+    uint16_t rows[WSUM_SPARSE_WINDOW];
+    unsigned start[17];
+    size_t w0 = 0;
 
-    memset(lanes, 0, 16 * m * sizeof *lanes);
-    for (size_t j0 = 0; j0 < n; j0 += 16)
-        for (unsigned nz = wsum16_nonzero(w, n, j0); nz; nz &= nz - 1) {
-            unsigned l = (unsigned)__builtin_ctz(nz);
-            const float *row = v + (j0 + l) * ldv;
-            float *lane = lanes + l * m;
-            __m512 wj = _mm512_set1_ps(w[j0 + l]);
-            for (size_t c = 0; c < m; c += 16) {
-                __mmask16 k = wsum16_cols(m, c);
-                _mm512_mask_storeu_ps(lane + c, k, _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(k, row + c),
-                                                                   _mm512_maskz_loadu_ps(k, lane + c)));
+    do {
+        size_t wn = n - w0 < WSUM_SPARSE_WINDOW ? n - w0 : WSUM_SPARSE_WINDOW;
+        uint16_t nz[WSUM_SPARSE_WINDOW / 16];
+        unsigned p = 0, subnormal = 0;   /* lanes with a subnormal weight */
+
+        for (size_t b = 0; b < wn; b += 16) {
+            __mmask16 live = wsum16_nonzero(w + w0, wn, b);
+            __m512i bits = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, w + w0 + b), _mm512_set1_epi32(0x7FFFFFFF));
+            nz[b / 16] = live;
+            subnormal |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
+        }
+        for (unsigned l = 0; l < 16; l++) {
+            start[l] = p;
+            for (size_t b = 0; b < wn; b += 16)
+                if (nz[b / 16] >> l & 1)
+                    rows[p++] = (uint16_t)(b + l);
+        }
+        start[16] = p;
+        for (size_t c = 0; c < m; c += 16) {
+            __mmask16 k = wsum16_cols(m, c);
+            for (unsigned l = 0; l < 16; l++) {
+                float *lane = lanes + l * ld + c;
+                __m512 acc = w0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(lane);
+                if (subnormal >> l & 1) {
+                    __m256 lo = _mm512_castps512_ps256(acc), hi = _mm512_extractf32x8_ps(acc, 1);
+                    for (unsigned q = start[l]; q < start[l + 1]; q++) {
+                        size_t j = w0 + rows[q];
+                        __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
+                        __m512d wj = _mm512_set1_pd((double)w[j]);
+                        lo = wsum16_fma_exact(wj, _mm512_castps512_ps256(x), lo);
+                        hi = wsum16_fma_exact(wj, _mm512_extractf32x8_ps(x, 1), hi);
+                    }
+                    acc = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+                } else {
+                    for (unsigned q = start[l]; q < start[l + 1]; q++) {
+                        size_t j = w0 + rows[q];
+                        acc = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_maskz_loadu_ps(k, v + j * ldv + c), acc);
+                    }
+                }
+                _mm512_store_ps(lane, acc);
             }
         }
-    wsum16_lanes_out(lanes, m, m, out);
+        w0 += WSUM_SPARSE_WINDOW;
+    } while (w0 < n);
+    wsum16_lanes_out(lanes, ld, m, out);
     for (size_t i = 0; i < m; i++)
         if (out[i] == 0.0f)
             wl_wsum16_scalar(n, 1, w, v + i, ldv, out + i);
