@@ -145,6 +145,24 @@ static const float *kv_rows(const wl_kvcache *kv, uint32_t layer, int values, si
     return buf;
 }
 
+/* The largest of X[0..N-1] (N >= 1), in 8 chains rather than one. */
+static float row_max(size_t n, const float *x)
+{
+    float m[8];
+    size_t j = 0;
+
+    for (int c = 0; c < 8; c++)
+        m[c] = x[0];
+    for (; j + 8 <= n; j += 8)
+        for (int c = 0; c < 8; c++)
+            m[c] = x[j + (size_t)c] > m[c] ? x[j + (size_t)c] : m[c];
+    for (; j < n; j++)
+        m[0] = x[j] > m[0] ? x[j] : m[0];
+    for (int c = 1; c < 8; c++)
+        m[0] = m[c] > m[0] ? m[c] : m[0];
+    return m[0];
+}
+
 /* The NQ query heads of a GQA group (q: NQ heads of head_dim in a row,
  * out likewise) against every cached position up to POS (causal); each
  * key is read once for the group.  SCRATCH holds wl_attn_scratch()
@@ -164,13 +182,15 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
     k->qk_scores(n, hd, nq, q, hd, keys, ld, scale, scratch, lds);
     const float *vals = kv_rows(kv, layer, 1, off, n, hd, conv, &ld);
     for (size_t h = 0; h < nq; h++) {
-        float *scores = scratch + h * lds, max = -INFINITY;
+        float *scores = scratch + h * lds;
+        /* scores[j] * (float)(1 / sum), rounded once from the exact double
+         * product: a float multiply of a subnormal weight (a peaked softmax
+         * has many) costs an Intel core a microcode assist.  Through a
+         * volatile, or the compiler turns it back into the float multiply. */
+        volatile double inv = (float)(1.0 / k->softmax_exp(n, scores, scores, row_max(n, scores)));
+        double f = inv;
         for (size_t j = 0; j < n; j++)
-            if (scores[j] > max)
-                max = scores[j];
-        float inv = (float)(1.0 / k->softmax_exp(n, scores, scores, max));
-        for (size_t j = 0; j < n; j++)
-            scores[j] *= inv;
+            scores[j] = (float)((double)scores[j] * f);
         k->wsum16(n, hd, scores, vals, ld, out + h * hd);
     }
 }
