@@ -371,6 +371,17 @@ START_TEST(llama_order_kernels_match_scalar)
                       "the reference lane is %a", (double)ref_out[0]);
         ck_assert_msg(memcmp(ref_out, got_out, 3 * sizeof *got_out) == 0, "%s wsum16 of a halfway subnormal sum: %a",
                       name, (double)got_out[0]);
+        /* A lane of subnormal weights next to a small normal one that it
+         * still changes: 2^-120 + 2^-130. */
+        memset(hw, 0, sizeof hw);
+        hw[0] = ldexpf(1.0f, -20);
+        hw[1] = ldexpf(1.0f, -130);
+        hv[0] = ldexpf(1.0f, -100);
+        hv[1] = 1.0f;
+        ref.wsum16(32, 1, hw, hv, 1, ref_out);
+        k.wsum16(32, 1, hw, hv, 1, got_out);
+        ck_assert(ref_out[0] == ldexpf(1.0f, -120) + ldexpf(1.0f, -130));
+        ck_assert_msg(got_out[0] == ref_out[0], "%s wsum16 dropped a subnormal lane: %a", name, (double)got_out[0]);
     }
 }
 END_TEST
