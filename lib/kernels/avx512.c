@@ -350,28 +350,24 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
 {
     const size_t ld = (m + 15) & ~(size_t)15;
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
-    uint16_t rows[WSUM_SPARSE_WINDOW];
-    unsigned start[17];
+    uint16_t rows[16][WSUM_SPARSE_WINDOW / 16];   /* each lane's nonzero rows, in order */
+    unsigned count[16];
     size_t w0 = 0;
 
     do {
         size_t wn = n - w0 < WSUM_SPARSE_WINDOW ? n - w0 : WSUM_SPARSE_WINDOW;
-        uint16_t nz[WSUM_SPARSE_WINDOW / 16];
-        unsigned p = 0, subnormal = 0;   /* lanes with a subnormal weight */
+        unsigned subnormal = 0;   /* lanes with a subnormal weight */
 
+        memset(count, 0, sizeof count);
         for (size_t b = 0; b < wn; b += 16) {
             __mmask16 live = wsum16_nonzero(w + w0, wn, b);
             __m512i bits = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, w + w0 + b), _mm512_set1_epi32(0x7FFFFFFF));
-            nz[b / 16] = live;
             subnormal |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
+            for (unsigned z = live; z; z &= z - 1) {
+                unsigned l = (unsigned)__builtin_ctz(z);
+                rows[l][count[l]++] = (uint16_t)(b + l);
+            }
         }
-        for (unsigned l = 0; l < 16; l++) {
-            start[l] = p;
-            for (size_t b = 0; b < wn; b += 16)
-                if (nz[b / 16] >> l & 1)
-                    rows[p++] = (uint16_t)(b + l);
-        }
-        start[16] = p;
         for (size_t c = 0; c < m; c += 16) {
             __mmask16 k = wsum16_cols(m, c);
             for (unsigned l = 0; l < 16; l++) {
@@ -379,8 +375,8 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                 __m512 acc = w0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(lane);
                 if (subnormal >> l & 1) {
                     __m256 lo = _mm512_castps512_ps256(acc), hi = _mm512_extractf32x8_ps(acc, 1);
-                    for (unsigned q = start[l]; q < start[l + 1]; q++) {
-                        size_t j = w0 + rows[q];
+                    for (unsigned q = 0; q < count[l]; q++) {
+                        size_t j = w0 + rows[l][q];
                         __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
                         __m512d wj = _mm512_set1_pd((double)w[j]);
                         lo = wsum16_fma_exact(wj, _mm512_castps512_ps256(x), lo);
@@ -388,8 +384,8 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                     }
                     acc = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
                 } else {
-                    for (unsigned q = start[l]; q < start[l + 1]; q++) {
-                        size_t j = w0 + rows[q];
+                    for (unsigned q = 0; q < count[l]; q++) {
+                        size_t j = w0 + rows[l][q];
                         acc = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_maskz_loadu_ps(k, v + j * ldv + c), acc);
                     }
                 }
