@@ -298,7 +298,7 @@ static void wsum16_lanes_out(const float *lanes, size_t ld, size_t m, float *out
         __mmask16 k = wsum16_cols(m, c);
         __m512 a[16];
         for (int l = 0; l < 16; l++)
-            a[l] = k == 0xFFFF ? _mm512_loadu_ps(lanes + l * ld + c) : _mm512_maskz_loadu_ps(k, lanes + l * ld + c);
+            a[l] = _mm512_maskz_loadu_ps(k, lanes + l * ld + c);
         for (int h = 8; h >= 1; h /= 2)
             _Pragma("GCC unroll 8") for (int l = 0; l < h; l++)
                 a[l] = _mm512_add_ps(a[l], a[l + h]);
