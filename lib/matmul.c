@@ -124,9 +124,10 @@ static void matmul_rows(void *arg, int ith, int nth)
     long chunks = (long)((job->w->rows + 15) / 16), c0, c1;
 
     if (job->acts->n_tok > 1) {
-        long grain = chunks / ((long)nth * PIECES_PER_THREAD);
-        if (grain < 1)
-            grain = 1;
+        /* Whole pairs of chunks: the tiled kernels compute 32 rows at a time. */
+        long grain = chunks / ((long)nth * PIECES_PER_THREAD) & ~1L;
+        if (grain < 2)
+            grain = 2;
         while ((c0 = atomic_fetch_add_explicit(&job->next, grain, memory_order_relaxed)) < chunks)
             matmul_range(job, (size_t)c0 * 16, (size_t)(c0 + grain) * 16);
         return;
