@@ -12,8 +12,8 @@
 size_t wl_acts_bytes(size_t n_tok, size_t cols)
 {
     /* F32 is the widest vec_dot type: 4 bytes an element; the block types
-     * take less (Q8_K: 292 bytes for 256; Q8_0: 34 for 32, and 8 more of
-     * wl_q8_0_aux after the rows). */
+     * take less (Q8_K: 292 bytes for 256, and 20 more of wl_q8_k_aux after
+     * the rows; Q8_0: 34 for 32, and 8 more of wl_q8_0_aux). */
     return n_tok * cols * sizeof(float);
 }
 
@@ -39,7 +39,10 @@ static void convert_rows(void *arg, int ith, int nth)
     for (long t = begin; t < end; t++) {
         char *row = (char *)job->acts->data + (size_t)t * job->acts->row_bytes;
         job->tk->from_float(job->x + (size_t)t * job->ldx, row, job->acts->cols);
-        if (job->acts->aux)
+        if (job->acts->aux && job->acts->type == WOOLLY_TYPE_Q8_K)
+            wl_q8_k_aux_fill(row, job->acts->cols,
+                             (wl_q8_k_aux *)job->acts->aux + (size_t)t * (job->acts->cols / WL_QK_K));
+        else if (job->acts->aux)
             wl_q8_0_aux_fill(row, job->acts->cols,
                              (wl_q8_0_aux *)job->acts->aux + (size_t)t * (job->acts->cols / WL_QK));
     }
@@ -61,7 +64,7 @@ void wl_acts_prepare(wl_acts *acts, wl_pool *pool, woolly_type wtype, const floa
     acts->cols = cols;
     acts->row_bytes = (size_t)row_bytes;
     acts->aux = NULL;
-    if (vt == WOOLLY_TYPE_Q8_0) {
+    if (vt == WOOLLY_TYPE_Q8_0 || vt == WOOLLY_TYPE_Q8_K) {
         size_t off = (n_tok * acts->row_bytes + 63) / 64 * 64;
         acts->aux = (char *)acts->data + off;
     }

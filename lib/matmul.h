@@ -15,7 +15,7 @@ typedef struct wl_acts {
     size_t cols;
     size_t row_bytes;
     void *data;            /* n_tok rows of row_bytes */
-    void *aux;             /* Q8_0: the wl_q8_0_aux of its blocks, else NULL */
+    void *aux;             /* Q8_0, Q8_K: the wl_q8_0_aux or wl_q8_k_aux of its blocks, else NULL */
     size_t cap;            /* bytes available at data */
 } wl_acts;
 

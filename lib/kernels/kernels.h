@@ -38,8 +38,9 @@ typedef struct wl_type_kernels {
     /* out[t*ldo + r] = vec_dot(n, w + r*w_stride, a + t*a_stride) for the
      * NR rows and NT tokens, with the same bits, computed in tiles that
      * unpack each weight block once for many tokens.  AUX: for Q8_0
-     * activations, n/32 wl_q8_0_aux a token (wl_q8_0_aux_fill), tokens one
-     * after another; unused otherwise.  NULL where a level has none. */
+     * activations, n/32 wl_q8_0_aux a token (wl_q8_0_aux_fill), for Q8_K
+     * n/256 wl_q8_k_aux (wl_q8_k_aux_fill), tokens one after another;
+     * unused otherwise.  NULL where a level has none. */
     void (*gemm)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                  const void *aux, size_t nt, float *out, size_t ldo);
 } wl_type_kernels;
@@ -54,6 +55,18 @@ typedef struct wl_q8_0_aux {
 
 /* The aux of N elements of Q8_0 activations at A. */
 void wl_q8_0_aux_fill(const void *a, size_t n, wl_q8_0_aux *aux);
+
+/* What the Q4_K tiles need of each Q8_K super-block besides its block:
+ * the sums of its 8 sub-blocks of 32 quants (bsums 2j and 2j+1), and
+ * whether each sub-block's sum of |q| is at most 2184, so that its dot
+ * product with any 32 weights of 0..15 fits in an int16. */
+typedef struct wl_q8_k_aux {
+    int16_t sum32[8];
+    int32_t fit16;
+} wl_q8_k_aux;
+
+/* The aux of N elements of Q8_K activations at A. */
+void wl_q8_k_aux_fill(const void *a, size_t n, wl_q8_k_aux *aux);
 
 typedef struct wl_kernels {
     /* sum_i x[i]*y[i] over n floats. */

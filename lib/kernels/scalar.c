@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -580,6 +581,23 @@ void wl_q8_0_aux_fill(const void *act, size_t n, wl_q8_0_aux *aux)
             sum += a[i].qs[j];
         aux[i].d = wl_f16_to_f32(a[i].d);
         aux[i].corr = -128 * sum;
+    }
+}
+
+void wl_q8_k_aux_fill(const void *act, size_t n, wl_q8_k_aux *aux)
+{
+    const wl_block_q8_k *a = act;
+
+    for (size_t i = 0; i < n / WL_QK_K; i++) {
+        aux[i].fit16 = 1;
+        for (int j = 0; j < 8; j++) {
+            int mag = 0;
+            for (int e = 0; e < 32; e++)
+                mag += abs(a[i].qs[32 * j + e]);
+            aux[i].sum32[j] = (int16_t)(a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+            if (15 * mag > INT16_MAX)
+                aux[i].fit16 = 0;
+        }
     }
 }
 

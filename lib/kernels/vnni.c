@@ -561,8 +561,8 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 typedef struct {
     __m512i w[KCK][64];   /* dword i: elements 4i..4i+3 (0..15 q4_k, 0..63 q6_k) */
     __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16) */
-    __m512i pair[KCK][8]; /* int16 pairs against bsums[2p], bsums[2p+1]: q4_k mins, q6_k scales */
-    __m512 d[KCK], dmin[KCK];
+    __m512i pair[KCK][8]; /* int16 pairs: q4_k mins 2p, 2p+1 (4), q6_k scales (8) against bsums 2p, 2p+1 */
+    __m512 d[KCK], dmin[KCK];   /* dmin: negated */
 } stripk;
 
 static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
@@ -570,7 +570,7 @@ static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
     const __m512i low4 = _mm512_set1_epi8(0x0F);
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
-        int32_t sc[8][GR], mn[8][GR];
+        int32_t sc[8][GR], mn[4][GR];
         __m512i dd, q[32];
         if (m == 0xFFFF) {
             uint32_t d32[GR];
@@ -584,20 +584,20 @@ static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
                 q[i] = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 4 * i);
         }
         S->d[b] = f16_lanes(dd, 0);
-        S->dmin[b] = f16_lanes(dd, 1);
+        S->dmin[b] = _mm512_xor_ps(f16_lanes(dd, 1), _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u)));
         for (int r = 0; r < GR; r++) {
             uint8_t s8[8] = { 0 }, m8[8] = { 0 };
             if (m >> r & 1)
                 wl_q4_k_scales(w + (size_t)r * w_stride + offsetof(wl_block_q4_k, scales), s8, m8);
-            for (int j = 0; j < 8; j++) {
+            for (int j = 0; j < 8; j++)
                 sc[j][r] = s8[j];
-                mn[j][r] = m8[j] | m8[j] << 16;
-            }
+            for (int p = 0; p < 4; p++)
+                mn[p][r] = m8[2 * p] | m8[2 * p + 1] << 16;
         }
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 8; j++)
             S->sc[b][j] = _mm512_loadu_si512(sc[j]);
-            S->pair[b][j] = _mm512_loadu_si512(mn[j]);
-        }
+        for (int p = 0; p < 4; p++)
+            S->pair[b][p] = _mm512_loadu_si512(mn[p]);
         for (int c = 0; c < 4; c++)
             for (int g = 0; g < 8; g++) {
                 S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
@@ -653,13 +653,17 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
 
 /* The integer parts of NT tokens' super-block B against NV strips (S[0],
  * S[1]): in IS the scaled sums of the NG groups (of 256 / NG elements,
- * scale sc[g]), in PR the scale pairs against the activation's bsums
- * (q4_k: mins times bsums 2p and 2p+1; q6_k: scales times bsums, the -32
- * of every quant).  Each activation dword is broadcast once for the NV
- * strips, each weight vector loaded once for the NT tokens. */
+ * scale sc[g]), in PR the scale pairs against the activation's sums (q4_k,
+ * X given: mins times the sums of sub-blocks 2p and 2p+1; q6_k: scales
+ * times bsums, the -32 of every quant).  Each activation dword is
+ * broadcast once for the NV strips, each weight vector loaded once for the
+ * NT tokens.  FIT: every group's sum fits in an int16 (wl_q8_k_aux), so
+ * that vpdpwssd with the scale in the low word of each dword (high word 0)
+ * multiplies and adds it in one instruction instead of three. */
 static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, int nv, size_t b,
-                                                             const wl_block_q8_k *a, size_t a_stride, int nt,
-                                                             int ng, __m512i is[GT][2], __m512i pr[GT][2])
+                                                             const wl_block_q8_k *a, size_t a_stride,
+                                                             const wl_q8_k_aux *x, size_t x_stride, int nt, int ng,
+                                                             int fit, __m512i is[GT][2], __m512i pr[GT][2])
 {
     const int dw = 64 / ng;   /* dwords of a group */
 
@@ -681,7 +685,17 @@ static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, in
         }
         UNROLL for (int t = 0; t < nt; t++)
             UNROLL for (int v = 0; v < nv; v++)
-                is[t][v] = _mm512_add_epi32(is[t][v], _mm512_mullo_epi32(s[t][v], S[v].sc[b][g]));
+                is[t][v] = fit ? _mm512_dpwssd_epi32(is[t][v], s[t][v], S[v].sc[b][g])
+                               : _mm512_add_epi32(is[t][v], _mm512_mullo_epi32(s[t][v], S[v].sc[b][g]));
+    }
+    if (x) {
+        UNROLL for (int p = 0; p < 4; p++)
+            UNROLL for (int t = 0; t < nt; t++) {
+                const __m512i bs = bcast32(x[(size_t)t * x_stride + b].sum32 + 2 * p);
+                UNROLL for (int v = 0; v < nv; v++)
+                    pr[t][v] = _mm512_dpwssd_epi32(pr[t][v], S[v].pair[b][p], bs);
+            }
+        return;
     }
     UNROLL for (int p = 0; p < 8; p++)
         UNROLL for (int t = 0; t < nt; t++) {
@@ -692,24 +706,28 @@ static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, in
         }
 }
 
-/* q4_k: isum = sum_j sc[j] * dot(sub-block j); mins = sum_p mn[p] * (bsums[2p] + bsums[2p+1]);
- * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc). */
+/* q4_k: isum = sum_j sc[j] * dot(sub-block j); mins = sum_j mn[j] * (bsums[2j] + bsums[2j+1]);
+ * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc) (= (-dmin)*da). */
 static inline __attribute__((always_inline)) void tile_q4_k(const stripk *S, int nv, size_t nb,
-                                                            const wl_block_q8_k *a, size_t a_stride, int nt,
+                                                            const wl_block_q8_k *a, size_t a_stride,
+                                                            const wl_q8_k_aux *x, size_t x_stride, int nt,
                                                             __m512 acc[GT][2])
 {
-    const __m512 neg = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
-
     for (size_t b = 0; b < nb; b++) {
         __m512i is[GT][2], mins[GT][2];
-        k_int_sums(S, nv, b, a, a_stride, nt, 8, is, mins);
+        int fit = 1;
+        UNROLL for (int t = 0; t < nt; t++)
+            fit &= x[(size_t)t * x_stride + b].fit16;
+        if (fit)
+            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, 8, 1, is, mins);
+        else
+            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, 8, 0, is, mins);
         UNROLL for (int t = 0; t < nt; t++) {
             const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
             __m512 da = _mm512_set1_ps(at->d);
             UNROLL for (int v = 0; v < nv; v++) {
                 acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[t][v]), _mm512_mul_ps(S[v].d[b], da), acc[t][v]);
-                acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins[t][v]),
-                                            _mm512_xor_ps(_mm512_mul_ps(S[v].dmin[b], da), neg), acc[t][v]);
+                acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins[t][v]), _mm512_mul_ps(S[v].dmin[b], da), acc[t][v]);
             }
         }
     }
@@ -722,7 +740,7 @@ static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, int
 {
     for (size_t b = 0; b < nb; b++) {
         __m512i is[GT][2], cor[GT][2];
-        k_int_sums(S, nv, b, a, a_stride, nt, 16, is, cor);
+        k_int_sums(S, nv, b, a, a_stride, NULL, 0, nt, 16, 0, is, cor);
         UNROLL for (int t = 0; t < nt; t++) {
             const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
             __m512 da = _mm512_set1_ps(at->d);
@@ -878,7 +896,7 @@ static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
 }
 
 static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                  size_t n_tok, float *out, size_t ldo)
+                  const wl_q8_k_aux *aux, size_t n_tok, float *out, size_t ldo)
 {
     stripk S[2];
     const size_t nb = n / WL_QK_K, wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
@@ -929,14 +947,15 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
                     for (int v = 0; v < nv; v++)
                         acc[t][v] = load_acc(k0 == 0, m[v], o + (size_t)t * ldo + (size_t)v * GR);
                 const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + t0 * a_stride) + k0;
+                const wl_q8_k_aux *xt = aux ? aux + t0 * nb + k0 : NULL;
                 if (nv == 2) {
-#define CALLK2(NT) (q6 ? tile_q6_k(S, 2, kn, at, a_stride, NT, acc) : tile_q4_k(S, 2, kn, at, a_stride, NT, acc))
+#define CALLK2(NT) (q6 ? tile_q6_k(S, 2, kn, at, a_stride, NT, acc) : tile_q4_k(S, 2, kn, at, a_stride, xt, nb, NT, acc))
                     switch (nt) {
                     case 1: CALLK2(1); break; case 2: CALLK2(2); break;
                     case 3: CALLK2(3); break; default: CALLK2(GT2); break;
                     }
                 } else {
-#define CALLK(NT) (q6 ? tile_q6_k(S, 1, kn, at, a_stride, NT, acc) : tile_q4_k(S, 1, kn, at, a_stride, NT, acc))
+#define CALLK(NT) (q6 ? tile_q6_k(S, 1, kn, at, a_stride, NT, acc) : tile_q4_k(S, 1, kn, at, a_stride, xt, nb, NT, acc))
                     TILE_CASES(CALLK)
                 }
                 for (int t = 0; t < nt; t++)
@@ -950,15 +969,18 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
 static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    (void)aux;
-    gemmk(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+    if (!aux) {   /* the tiles need the activations' aux: a token at a time */
+        for (size_t t = 0; t < n_tok; t++)
+            gemmk(0, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
+        return;
+    }
+    gemmk(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    (void)aux;
-    gemmk(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+    gemmk(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_kernels_init_vnni(wl_kernels *k)
