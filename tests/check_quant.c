@@ -644,7 +644,7 @@ START_TEST(gemm_levels_match_scalar)
 {
     enum { NR = 73, NT = 37, LDO = NR + 3 };
     wl_kernels ref, k;
-    size_t fits[2] = { 0, 0 };   /* Q8_K super-blocks whose sums are past int16, in it */
+    size_t fits[4] = { 0 };   /* Q8_K super-blocks whose sums are past int16 and in it, for Q4_K, Q6_K */
 
     wl_kernels_fill(&ref, 0);
     for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++) {
@@ -658,7 +658,8 @@ START_TEST(gemm_levels_match_scalar)
             uint8_t *w = malloc(NR * wrow), *a = malloc(NT * arow);
             float *x = malloc(n * sizeof *x), *want = malloc(NT * LDO * sizeof *want);
             float *got = malloc(NT * LDO * sizeof *got);
-            wl_q8_0_aux *aux = malloc(NT * (n / WL_QK) * sizeof *aux);
+            /* room for the aux of either activation type */
+            void *aux = malloc(NT * (n / WL_QK * sizeof(wl_q8_0_aux) + n / WL_QK_K * sizeof(wl_q8_k_aux)));
             ck_assert(w && a && x && want && got && aux);
             random_weights(type, w, NR * n, 40 + ti);
             for (size_t t = 0; t < NT; t++) {
@@ -668,12 +669,12 @@ START_TEST(gemm_levels_match_scalar)
                         x[i] = i % 3 ? 1000.0f : -1000.0f;
                 ref.type[r->vec_dot_type].from_float(x, a + t * arow, n);
                 if (r->vec_dot_type == WOOLLY_TYPE_Q8_0)
-                    wl_q8_0_aux_fill(a + t * arow, n, aux + t * (n / WL_QK));
+                    wl_q8_0_aux_fill(a + t * arow, n, (wl_q8_0_aux *)aux + t * (n / WL_QK));
                 if (r->vec_dot_type == WOOLLY_TYPE_Q8_K) {
                     wl_q8_k_aux *xk = (wl_q8_k_aux *)aux + t * (n / WL_QK_K);
                     wl_q8_k_aux_fill(a + t * arow, n, xk);
                     for (size_t b = 0; b < n / WL_QK_K; b++)
-                        fits[xk[b].fit16 != 0]++;
+                        fits[xk[b].fit16 & 1]++, fits[2 + (xk[b].fit16 >> 1 & 1)]++;
                 }
             }
             for (size_t t = 0; t < NT; t++)
@@ -696,69 +697,87 @@ START_TEST(gemm_levels_match_scalar)
             free(w), free(a), free(x), free(want), free(got), free(aux);
         }
     }
-    /* The Q4_K tiles' two ways of scaling the sums were both taken. */
-    ck_assert_msg(fits[0] > 0 && fits[1] > 0, "super-blocks with sums in int16: %zu, not: %zu", fits[1], fits[0]);
+    /* The Q4_K and Q6_K tiles' two ways of scaling the sums were all taken. */
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fits[i] > 0, "super-blocks with sums %s int16 for %s: none", i % 2 ? "in" : "past",
+                      i < 2 ? "q4_k" : "q6_k");
 }
 END_TEST
 
-/* Q4_K times many tokens where the sums of 32 products are largest:
- * nibbles of 15 against sub-blocks whose |q| add up to 2184 (the int16
- * bound of wl_q8_k_aux: 15 * 2184 = 32760) and to 2185 (past it), of
- * either sign, every tile size: the tiled outputs are the vec_dot's. */
-START_TEST(q4_k_gemm_at_the_int16_bound)
+/* Q4_K and Q6_K times many tokens where the sums of a group's products
+ * are largest: weights of 15 (Q4_K) or -32 and 31 (Q6_K) against groups
+ * whose |q| add up to the int16 bound of wl_q8_k_aux (2184 for the 32 of
+ * a Q4_K sub-block, 1023 for the 16 of a Q6_K group) and to one past it,
+ * of either sign, every tile size: the tiled outputs are the vec_dot's. */
+START_TEST(k_gemm_at_the_int16_bound)
 {
     enum { NR = 35, NT = 9, LDO = NR, NB = 2 };
-    static wl_block_q4_k w[NR][NB];
+    static const woolly_type types[] = { WOOLLY_TYPE_Q4_K, WOOLLY_TYPE_Q6_K };
+    static uint8_t w[NR][NB * sizeof(wl_block_q6_k)];
     static wl_block_q8_k a[NT][NB];
     static wl_q8_k_aux aux[NT][NB];
     static float want[NT * LDO], got[NT * LDO];
     wl_kernels ref, k;
     uint64_t seed = 99;
 
-    for (size_t r = 0; r < NR; r++)
-        for (size_t b = 0; b < NB; b++) {
-            for (size_t i = 0; i < sizeof w[r][b]; i++)
-                ((uint8_t *)&w[r][b])[i] = (uint8_t)(tu_rand(&seed) >> 24);
-            w[r][b].d = 0x3C00;      /* 1.0 */
-            w[r][b].dmin = 0x3800;   /* 0.5 */
-            memset(w[r][b].qs, r % 3 ? 0xFF : 0xF7, sizeof w[r][b].qs);
-        }
-    for (size_t t = 0; t < NT; t++)
-        for (size_t b = 0; b < NB; b++) {
-            wl_block_q8_k *x = &a[t][b];
-            int sign = (t + b) % 2 ? -1 : 1, total = 2184 + (t % 4 == 3);
-            x->d = 0.25f;
-            for (int j = 0; j < 8; j++)
-                for (int e = 0; e < 32; e++)   /* 32 quants of |q| adding up to TOTAL */
-                    x->qs[32 * j + e] = (int8_t)(sign * (total / 32 + (e < total % 32)));
-            for (int g = 0; g < 16; g++) {
-                int sum = 0;
-                for (int e = 0; e < 16; e++)
-                    sum += x->qs[16 * g + e];
-                x->bsums[g] = (int16_t)sum;
-            }
-        }
-    for (size_t t = 0; t < NT; t++) {
-        wl_q8_k_aux_fill(a[t], NB * WL_QK_K, aux[t]);
-        ck_assert_int_eq(aux[t][0].fit16, t % 4 != 3);
-    }
     wl_kernels_fill(&ref, 0);
-    for (size_t t = 0; t < NT; t++)
+    for (size_t ti = 0; ti < 2; ti++) {
+        const woolly_type type = types[ti];
+        const int q6 = type == WOOLLY_TYPE_Q6_K, gs = q6 ? 16 : 32, bound = q6 ? 1023 : 2184;
+        const size_t bb = woolly_type_block_bytes(type);
         for (size_t r = 0; r < NR; r++)
-            want[t * LDO + r] = ref.type[WOOLLY_TYPE_Q4_K].vec_dot(NB * WL_QK_K, w[r], a[t]);
-    for (size_t m = 0; m < TU_N_LEVELS; m++) {
-        if (!tu_runnable(tu_level_masks[m]))
-            continue;
-        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
-        if (!k.type[WOOLLY_TYPE_Q4_K].gemm)
-            continue;
-        for (size_t nr = 17; nr <= NR; nr += 18)
-            for (size_t nt = 1; nt <= NT; nt++) {
-                for (size_t i = 0; i < NT * LDO; i++)
-                    got[i] = 12345.0f;
-                k.type[WOOLLY_TYPE_Q4_K].gemm(NB * WL_QK_K, w, sizeof w[0], nr, a, sizeof a[0], aux, nt, got, LDO);
-                check_gemm_out(got, want, NT, LDO, nr, nt, name, WOOLLY_TYPE_Q4_K, NB * WL_QK_K);
+            for (size_t b = 0; b < NB; b++) {
+                uint8_t *blk = w[r] + b * bb;
+                for (size_t i = 0; i < bb; i++)
+                    blk[i] = (uint8_t)(tu_rand(&seed) >> 24);
+                if (q6) {   /* quants 0 (-32) or 63 (31); d = 1.0 */
+                    wl_block_q6_k *x = (wl_block_q6_k *)blk;
+                    memset(x->ql, r % 3 ? 0x00 : 0xFF, sizeof x->ql);
+                    memset(x->qh, r % 3 ? 0x00 : 0xFF, sizeof x->qh);
+                    x->d = 0x3C00;
+                } else {    /* nibbles of 15 (and of 7); d = 1.0, dmin = 0.5 */
+                    wl_block_q4_k *x = (wl_block_q4_k *)blk;
+                    memset(x->qs, r % 3 ? 0xFF : 0xF7, sizeof x->qs);
+                    x->d = 0x3C00;
+                    x->dmin = 0x3800;
+                }
             }
+        for (size_t t = 0; t < NT; t++)
+            for (size_t b = 0; b < NB; b++) {
+                wl_block_q8_k *x = &a[t][b];
+                int sign = (t + b) % 2 ? -1 : 1, total = bound + (t % 4 == 3);
+                x->d = 0.25f;
+                for (int j = 0; j < WL_QK_K / gs; j++)
+                    for (int e = 0; e < gs; e++)   /* GS quants of |q| adding up to TOTAL */
+                        x->qs[gs * j + e] = (int8_t)(sign * (total / gs + (e < total % gs)));
+                for (int g = 0; g < 16; g++) {
+                    int sum = 0;
+                    for (int e = 0; e < 16; e++)
+                        sum += x->qs[16 * g + e];
+                    x->bsums[g] = (int16_t)sum;
+                }
+            }
+        for (size_t t = 0; t < NT; t++) {
+            wl_q8_k_aux_fill(a[t], NB * WL_QK_K, aux[t]);
+            ck_assert_int_eq(aux[t][0].fit16 >> q6 & 1, t % 4 != 3);
+        }
+        for (size_t t = 0; t < NT; t++)
+            for (size_t r = 0; r < NR; r++)
+                want[t * LDO + r] = ref.type[type].vec_dot(NB * WL_QK_K, w[r], a[t]);
+        for (size_t m = 0; m < TU_N_LEVELS; m++) {
+            if (!tu_runnable(tu_level_masks[m]))
+                continue;
+            const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+            if (!k.type[type].gemm)
+                continue;
+            for (size_t nr = 17; nr <= NR; nr += 18)
+                for (size_t nt = 1; nt <= NT; nt++) {
+                    for (size_t i = 0; i < NT * LDO; i++)
+                        got[i] = 12345.0f;
+                    k.type[type].gemm(NB * WL_QK_K, w, sizeof w[0], nr, a, sizeof a[0], aux, nt, got, LDO);
+                    check_gemm_out(got, want, NT, LDO, nr, nt, name, type, NB * WL_QK_K);
+                }
+        }
     }
 }
 END_TEST
@@ -827,7 +846,7 @@ int main(void)
     tcase_add_test(tc, activation_quantizers_match_scalar);
     tcase_add_test(tc, to_float_levels_match_scalar);
     tcase_add_test(tc, gemm_levels_match_scalar);
-    tcase_add_test(tc, q4_k_gemm_at_the_int16_bound);
+    tcase_add_test(tc, k_gemm_at_the_int16_bound);
     tcase_add_test(tc, float_gemm_matches_vec_dot);
     suite_add_tcase(s, tc);
     return tu_run(s);

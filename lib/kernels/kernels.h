@@ -56,11 +56,15 @@ typedef struct wl_q8_0_aux {
 /* The aux of N elements of Q8_0 activations at A. */
 void wl_q8_0_aux_fill(const void *a, size_t n, wl_q8_0_aux *aux);
 
-/* What the Q4_K tiles need of each Q8_K super-block besides its block:
- * the sums of its 8 sub-blocks of 32 quants (bsums 2j and 2j+1), and
- * whether each sub-block's sum of |q| is at most 2184, so that its dot
- * product with any 32 weights of 0..15 fits in an int16. */
+/* What the Q4_K and Q6_K tiles need of each Q8_K super-block besides its
+ * block: -32 times the sums of its 16 groups of 16 quants (Q6_K's offset),
+ * the sums of its 8 sub-blocks of 32 (Q4_K's mins), and in FIT16 whether
+ * every dot product of its quants with weights fits in an int16: bit 0,
+ * each sub-block's sum of |q| is at most 2184 (weights 0..15, as Q4_K's
+ * nibbles: 15 * 2184 <= 32767); bit 1, each group's is at most 1023
+ * (weights -32..31, as Q6_K's quants: 32 * 1023 <= 32767). */
 typedef struct wl_q8_k_aux {
+    int32_t neg32[16];
     int16_t sum32[8];
     int32_t fit16;
 } wl_q8_k_aux;

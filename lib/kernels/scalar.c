@@ -589,15 +589,24 @@ void wl_q8_k_aux_fill(const void *act, size_t n, wl_q8_k_aux *aux)
     const wl_block_q8_k *a = act;
 
     for (size_t i = 0; i < n / WL_QK_K; i++) {
-        aux[i].fit16 = 1;
-        for (int j = 0; j < 8; j++) {
-            int mag = 0;
-            for (int e = 0; e < 32; e++)
-                mag += abs(a[i].qs[32 * j + e]);
-            aux[i].sum32[j] = (int16_t)(a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
-            if (15 * mag > INT16_MAX)
-                aux[i].fit16 = 0;
+        int mag[16], fit = 3;
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            mag[g] = 0;
+            for (int e = 0; e < 16; e++) {
+                sum += a[i].qs[16 * g + e];
+                mag[g] += abs(a[i].qs[16 * g + e]);
+            }
+            aux[i].neg32[g] = -32 * sum;
+            if (32 * mag[g] > INT16_MAX)
+                fit &= ~2;
         }
+        for (int j = 0; j < 8; j++) {
+            aux[i].sum32[j] = (int16_t)(a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+            if (15 * (mag[2 * j] + mag[2 * j + 1]) > INT16_MAX)
+                fit &= ~1;
+        }
+        aux[i].fit16 = fit;
     }
 }
 

@@ -560,8 +560,8 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 
 typedef struct {
     __m512i w[KCK][64];   /* dword i: elements 4i..4i+3 (0..15 q4_k, 0..63 q6_k) */
-    __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16) */
-    __m512i pair[KCK][8]; /* int16 pairs: q4_k mins 2p, 2p+1 (4), q6_k scales (8) against bsums 2p, 2p+1 */
+    __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16), 16 bits */
+    __m512i pair[KCK][4]; /* q4_k: int16 pairs of mins 2p, 2p+1 */
     __m512 d[KCK], dmin[KCK];   /* dmin: negated */
 } stripk;
 
@@ -611,7 +611,7 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
     const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
 
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
-        int32_t sc[16][GR], sp[8][GR];
+        int32_t sc[16][GR];
         __m512i ql[32], qh[16];
         if (m == 0xFFFF) {
             S->d[b] = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
@@ -630,14 +630,10 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
             if (m >> r & 1)
                 memcpy(s16, w + (size_t)r * w_stride + offsetof(wl_block_q6_k, scales), 16);
             for (int g = 0; g < 16; g++)
-                sc[g][r] = s16[g];
-            for (int p = 0; p < 8; p++)
-                sp[p][r] = (int32_t)((uint32_t)(uint16_t)s16[2 * p] | (uint32_t)(uint16_t)s16[2 * p + 1] << 16);
+                sc[g][r] = (uint16_t)s16[g];   /* high word 0, for vpdpwssd */
         }
         for (int g = 0; g < 16; g++)
             S->sc[b][g] = _mm512_loadu_si512(sc[g]);
-        for (int p = 0; p < 8; p++)
-            S->pair[b][p] = _mm512_loadu_si512(sp[p]);
         for (int h = 0; h < 2; h++)
             for (int g = 0; g < 8; g++) {
                 __m512i ql0 = ql[16 * h + g], ql1 = ql[16 * h + 8 + g], qhv = qh[8 * h + g];
@@ -652,29 +648,31 @@ static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx,
 }
 
 /* The integer parts of NT tokens' super-block B against NV strips (S[0],
- * S[1]): in IS the scaled sums of the NG groups (of 256 / NG elements,
- * scale sc[g]), in PR the scale pairs against the activation's sums (q4_k,
- * X given: mins times the sums of sub-blocks 2p and 2p+1; q6_k: scales
- * times bsums, the -32 of every quant).  Each activation dword is
- * broadcast once for the NV strips, each weight vector loaded once for the
- * NT tokens.  FIT: every group's sum fits in an int16 (wl_q8_k_aux), so
- * that vpdpwssd with the scale in the low word of each dword (high word 0)
- * multiplies and adds it in one instruction instead of three. */
+ * S[1]): in IS the scaled sums of the groups (q4_k: 8 sub-blocks of 32,
+ * q6_k: 16 groups of 16, each sum starting from the group's -32 * bsums,
+ * the offset of its quants), and for q4_k in MN the mins times the
+ * sub-blocks' sums.  Each activation dword is broadcast once for the NV
+ * strips, each weight vector loaded once for the NT tokens.  FIT: every
+ * group's sum fits in an int16 (wl_q8_k_aux), so that vpdpwssd with the
+ * scale in the low word of each dword (high word 0) multiplies and adds
+ * it in one instruction instead of three. */
 static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, int nv, size_t b,
                                                              const wl_block_q8_k *a, size_t a_stride,
-                                                             const wl_q8_k_aux *x, size_t x_stride, int nt, int ng,
-                                                             int fit, __m512i is[GT][2], __m512i pr[GT][2])
+                                                             const wl_q8_k_aux *x, size_t x_stride, int nt, int q6,
+                                                             int fit, __m512i is[GT][2], __m512i mn[GT][2])
 {
-    const int dw = 64 / ng;   /* dwords of a group */
+    const int ng = q6 ? 16 : 8, dw = 64 / ng;   /* groups; dwords of a group */
 
     UNROLL for (int t = 0; t < nt; t++)
         UNROLL for (int v = 0; v < nv; v++)
-            is[t][v] = pr[t][v] = _mm512_setzero_si512();
+            is[t][v] = mn[t][v] = _mm512_setzero_si512();
     for (int g = 0; g < ng; g++) {
         __m512i s[GT][2];
-        UNROLL for (int t = 0; t < nt; t++)
+        UNROLL for (int t = 0; t < nt; t++) {
+            const __m512i s0 = q6 ? bcast32(&x[(size_t)t * x_stride + b].neg32[g]) : _mm512_setzero_si512();
             UNROLL for (int v = 0; v < nv; v++)
-                s[t][v] = _mm512_setzero_si512();
+                s[t][v] = s0;
+        }
         UNROLL for (int i = 0; i < dw; i++) {
             UNROLL for (int t = 0; t < nt; t++) {
                 const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
@@ -684,69 +682,57 @@ static inline __attribute__((always_inline)) void k_int_sums(const stripk *S, in
             }
         }
         UNROLL for (int t = 0; t < nt; t++)
-            UNROLL for (int v = 0; v < nv; v++)
-                is[t][v] = fit ? _mm512_dpwssd_epi32(is[t][v], s[t][v], S[v].sc[b][g])
-                               : _mm512_add_epi32(is[t][v], _mm512_mullo_epi32(s[t][v], S[v].sc[b][g]));
+            UNROLL for (int v = 0; v < nv; v++) {
+                __m512i sc = S[v].sc[b][g];   /* q6_k: the signed scale's 16 bits */
+                if (fit)
+                    is[t][v] = _mm512_dpwssd_epi32(is[t][v], s[t][v], sc);
+                else
+                    is[t][v] = _mm512_add_epi32(
+                        is[t][v], _mm512_mullo_epi32(s[t][v], q6 ? _mm512_srai_epi32(_mm512_slli_epi32(sc, 16), 16) : sc));
+            }
     }
-    if (x) {
+    if (!q6)
         UNROLL for (int p = 0; p < 4; p++)
             UNROLL for (int t = 0; t < nt; t++) {
                 const __m512i bs = bcast32(x[(size_t)t * x_stride + b].sum32 + 2 * p);
                 UNROLL for (int v = 0; v < nv; v++)
-                    pr[t][v] = _mm512_dpwssd_epi32(pr[t][v], S[v].pair[b][p], bs);
+                    mn[t][v] = _mm512_dpwssd_epi32(mn[t][v], S[v].pair[b][p], bs);
             }
-        return;
-    }
-    UNROLL for (int p = 0; p < 8; p++)
-        UNROLL for (int t = 0; t < nt; t++) {
-            const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-            const __m512i bs = bcast32(at->bsums + 2 * p);
-            UNROLL for (int v = 0; v < nv; v++)
-                pr[t][v] = _mm512_dpwssd_epi32(pr[t][v], S[v].pair[b][p], bs);
-        }
+}
+
+/* Whether FIT16 bit BIT is set for all NT tokens' super-block B. */
+static inline __attribute__((always_inline)) int k_fit(const wl_q8_k_aux *x, size_t x_stride, size_t b, int nt,
+                                                       int bit)
+{
+    int fit = bit;
+
+    UNROLL for (int t = 0; t < nt; t++)
+        fit &= x[(size_t)t * x_stride + b].fit16;
+    return fit;
 }
 
 /* q4_k: isum = sum_j sc[j] * dot(sub-block j); mins = sum_j mn[j] * (bsums[2j] + bsums[2j+1]);
- * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc) (= (-dmin)*da). */
-static inline __attribute__((always_inline)) void tile_q4_k(const stripk *S, int nv, size_t nb,
-                                                            const wl_block_q8_k *a, size_t a_stride,
-                                                            const wl_q8_k_aux *x, size_t x_stride, int nt,
-                                                            __m512 acc[GT][2])
+ * acc = fma(isum, d*da, acc), then fma(mins, -(dmin*da), acc) (= (-dmin)*da).
+ * q6_k: isum = sum_g sc[g] * (dot(group g, q) - 32 * bsums[g]); acc = fma(isum, d*da, acc). */
+static inline __attribute__((always_inline)) void tile_k(int q6, const stripk *S, int nv, size_t nb,
+                                                         const wl_block_q8_k *a, size_t a_stride,
+                                                         const wl_q8_k_aux *x, size_t x_stride, int nt,
+                                                         __m512 acc[GT][2])
 {
     for (size_t b = 0; b < nb; b++) {
         __m512i is[GT][2], mins[GT][2];
-        int fit = 1;
-        UNROLL for (int t = 0; t < nt; t++)
-            fit &= x[(size_t)t * x_stride + b].fit16;
-        if (fit)
-            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, 8, 1, is, mins);
+        if (k_fit(x, x_stride, b, nt, q6 ? 2 : 1))
+            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, q6, 1, is, mins);
         else
-            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, 8, 0, is, mins);
+            k_int_sums(S, nv, b, a, a_stride, x, x_stride, nt, q6, 0, is, mins);
         UNROLL for (int t = 0; t < nt; t++) {
             const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
             __m512 da = _mm512_set1_ps(at->d);
             UNROLL for (int v = 0; v < nv; v++) {
                 acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[t][v]), _mm512_mul_ps(S[v].d[b], da), acc[t][v]);
-                acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins[t][v]), _mm512_mul_ps(S[v].dmin[b], da), acc[t][v]);
-            }
-        }
-    }
-}
-
-/* q6_k: isum = sum_g sc[g] * dot(group g, q) - 32 * sum_g sc[g] * bsums[g]; acc = fma(isum, d*da, acc). */
-static inline __attribute__((always_inline)) void tile_q6_k(const stripk *S, int nv, size_t nb,
-                                                            const wl_block_q8_k *a, size_t a_stride, int nt,
-                                                            __m512 acc[GT][2])
-{
-    for (size_t b = 0; b < nb; b++) {
-        __m512i is[GT][2], cor[GT][2];
-        k_int_sums(S, nv, b, a, a_stride, NULL, 0, nt, 16, 0, is, cor);
-        UNROLL for (int t = 0; t < nt; t++) {
-            const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + (size_t)t * a_stride) + b;
-            __m512 da = _mm512_set1_ps(at->d);
-            UNROLL for (int v = 0; v < nv; v++) {
-                __m512i isum = _mm512_sub_epi32(is[t][v], _mm512_slli_epi32(cor[t][v], 5));
-                acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(S[v].d[b], da), acc[t][v]);
+                if (!q6)
+                    acc[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins[t][v]), _mm512_mul_ps(S[v].dmin[b], da),
+                                                acc[t][v]);
             }
         }
     }
@@ -949,13 +935,13 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
                 const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + t0 * a_stride) + k0;
                 const wl_q8_k_aux *xt = aux ? aux + t0 * nb + k0 : NULL;
                 if (nv == 2) {
-#define CALLK2(NT) (q6 ? tile_q6_k(S, 2, kn, at, a_stride, NT, acc) : tile_q4_k(S, 2, kn, at, a_stride, xt, nb, NT, acc))
+#define CALLK2(NT) (q6 ? tile_k(1, S, 2, kn, at, a_stride, xt, nb, NT, acc) : tile_k(0, S, 2, kn, at, a_stride, xt, nb, NT, acc))
                     switch (nt) {
                     case 1: CALLK2(1); break; case 2: CALLK2(2); break;
                     case 3: CALLK2(3); break; default: CALLK2(GT2); break;
                     }
                 } else {
-#define CALLK(NT) (q6 ? tile_q6_k(S, 1, kn, at, a_stride, NT, acc) : tile_q4_k(S, 1, kn, at, a_stride, xt, nb, NT, acc))
+#define CALLK(NT) (q6 ? tile_k(1, S, 1, kn, at, a_stride, xt, nb, NT, acc) : tile_k(0, S, 1, kn, at, a_stride, xt, nb, NT, acc))
                     TILE_CASES(CALLK)
                 }
                 for (int t = 0; t < nt; t++)
@@ -980,6 +966,11 @@ static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
+    if (!aux) {
+        for (size_t t = 0; t < n_tok; t++)
+            gemmk(1, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
+        return;
+    }
     gemmk(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
