@@ -191,8 +191,11 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
         double f = inv;
         for (size_t j = 0; j < n; j++)
             scores[j] = (float)((double)scores[j] * f);
-        k->wsum16(n, hd, scores, vals, ld, out + h * hd);
+        if (!k->wsum16_heads)
+            k->wsum16(n, hd, scores, vals, ld, out + h * hd);
     }
+    if (k->wsum16_heads)
+        k->wsum16_heads(n, hd, nq, scratch, lds, vals, ld, out, hd);
 }
 
 static void attention_rows(void *arg, int ith, int nth)

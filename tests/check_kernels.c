@@ -348,6 +348,30 @@ START_TEST(llama_order_kernels_match_scalar)
                               name, n, nc, c % 3);
             }
         }
+        /* Many heads at once: dense and sparse ones mixed, fewer and more
+         * than a batch of dense heads; each head's bits are wsum16's. */
+        static const size_t heads[] = { 1, 3, 4, 7, 8, 9, 13 };
+        static float hws[13][1100], hout[13 * 80];
+        for (size_t hi = 0; k.wsum16_heads && hi < sizeof heads / sizeof *heads; hi++)
+            for (size_t i = 0; i < sizeof rows / sizeof *rows; i += 2)
+                for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+                    size_t nh = heads[hi], n = rows[i], nc = cols[c];
+                    for (size_t h = 0; h < nh; h++)
+                        for (size_t j = 0; j < n; j++)   /* mostly dense: w[0] with rows of the others */
+                            hws[h][j] = (h * 5 + hi) % 7 < 5 ? (j % 11 == h % 11 ? w[1][j] : w[0][(j + h) % 1100])
+                                                             : w[1 + h % 2][j];
+                    for (size_t o = 0; o < 13 * 80; o++)
+                        hout[o] = (float)o;
+                    k.wsum16_heads(n, nc, nh, hws[0], 1100, v, 72, hout, 80);
+                    for (size_t h = 0; h < nh; h++) {
+                        for (size_t o = 0; o < 80; o++)
+                            ref_out[o] = (float)(h * 80 + o);
+                        ref.wsum16(n, nc, hws[h], v, 72, ref_out);
+                        ck_assert_msg(memcmp(ref_out, hout + h * 80, 80 * sizeof *ref_out) == 0,
+                                      "%s wsum16_heads nh=%zu n=%zu m=%zu head %zu: %a vs %a", name, nh, n, nc, h,
+                                      (double)hout[h * 80], (double)ref_out[0]);
+                    }
+                }
         /* Subnormal weights where rounding the double sum to float would
          * go wrong: lane 0 holds 2^-129 after row 0, and row 16 adds
          * (2^36 + 1) 2^-186 = 2^-150 + 2^-186, so a + w v lies just above

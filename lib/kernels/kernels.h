@@ -108,6 +108,10 @@ typedef struct wl_kernels {
      * row j < n goes to lane j % 16 as lane = fma(w[j], v[j*ldv + i], lane),
      * and out[i] is the lanes added as wl_hsum16. */
     void (*wsum16)(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out);
+    /* wsum16 of NH heads' weights (w + h*ldw) against the same rows, into
+     * out + h*ldo, each with wsum16's bits.  NULL: wsum16 a head at a time. */
+    void (*wsum16_heads)(size_t n, size_t m, size_t nh, const float *w, size_t ldw, const float *v, size_t ldv,
+                         float *out, size_t ldo);
     /* Per weight type; entries of types woolly cannot compute are NULL. */
     wl_type_kernels type[WOOLLY_TYPE_COUNT];
 } wl_kernels;
