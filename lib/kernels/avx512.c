@@ -106,29 +106,34 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
                 out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
         return;
     }
-    /* 16 keys (in L1 after the first query) against every query of the group. */
-    for (size_t j0 = 0; j0 < n; j0 += 16)
-      for (size_t h = 0; h < nq; h++) {
-        const float *qh = q + h * ldq;
-        size_t nk = n - j0 < 16 ? n - j0 : 16;
-        __m512 q64[4], P[16], A[8], B[4], C[2];
-        for (int c = 0; c < 4; c++)
-            q64[c] = _mm512_loadu_ps(qh + 16 * c);
-        _Pragma("GCC unroll 16") for (size_t p = 0; p < 16; p++)
-            P[p] = qk_lanes(hd, qh, q64, k + (j0 + (p < nk ? p : 0)) * ldk);
-        for (int i = 0; i < 8; i++)
-            A[i] = _mm512_add_ps(_mm512_shuffle_f32x4(P[2 * i], P[2 * i + 1], 0x44),
-                                 _mm512_shuffle_f32x4(P[2 * i], P[2 * i + 1], 0xEE));
-        for (int i = 0; i < 4; i++)
-            B[i] = _mm512_add_ps(_mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0x88),
-                                 _mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0xDD));
-        for (int i = 0; i < 2; i++)
-            C[i] = _mm512_add_ps(_mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0x44),
-                                 _mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0xEE));
-        __m512 D = _mm512_add_ps(_mm512_shuffle_ps(C[0], C[1], 0x88), _mm512_shuffle_ps(C[0], C[1], 0xDD));
-        _mm512_mask_storeu_ps(out + h * ldo + j0, (__mmask16)((1u << nk) - 1),
-                              _mm512_mul_ps(_mm512_permutexvar_ps(order, D), vs));
-      }
+    /* 16 keys (in L1 after the first query) against every query of the
+     * group; each pair of keys' vectors folded as soon as it is made, and
+     * every loop unrolled, so that all stays in registers. */
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+        const size_t nk = n - j0 < 16 ? n - j0 : 16;
+        const float *kp[16];
+        for (size_t p = 0; p < 16; p++)
+            kp[p] = k + (j0 + (p < nk ? p : 0)) * ldk;
+        for (size_t h = 0; h < nq; h++) {
+            const float *qh = q + h * ldq;
+            __m512 q64[4], A[8], B[4], C[2];
+            for (int c = 0; c < 4; c++)
+                q64[c] = _mm512_loadu_ps(qh + 16 * c);
+            _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) {
+                __m512 P0 = qk_lanes(hd, qh, q64, kp[2 * i]), P1 = qk_lanes(hd, qh, q64, kp[2 * i + 1]);
+                A[i] = _mm512_add_ps(_mm512_shuffle_f32x4(P0, P1, 0x44), _mm512_shuffle_f32x4(P0, P1, 0xEE));
+            }
+            _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++)
+                B[i] = _mm512_add_ps(_mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0x88),
+                                     _mm512_shuffle_f32x4(A[2 * i], A[2 * i + 1], 0xDD));
+            _Pragma("GCC unroll 2") for (int i = 0; i < 2; i++)
+                C[i] = _mm512_add_ps(_mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0x44),
+                                     _mm512_shuffle_ps(B[2 * i], B[2 * i + 1], 0xEE));
+            __m512 D = _mm512_add_ps(_mm512_shuffle_ps(C[0], C[1], 0x88), _mm512_shuffle_ps(C[0], C[1], 0xDD));
+            _mm512_mask_storeu_ps(out + h * ldo + j0, (__mmask16)((1u << nk) - 1),
+                                  _mm512_mul_ps(_mm512_permutexvar_ps(order, D), vs));
+        }
+    }
 }
 
 static float f32_vec_dot(size_t n, const void *w, const void *a)
