@@ -320,6 +320,16 @@ START_TEST(llama_order_kernels_match_scalar)
             k.silu(n, got_out, x);
             ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s silu n=%zu", name, n);
         }
+        /* Exponentials across the subnormal range, every 1/64 of a step
+         * of its exponent: each rounding as the scalar reference's. */
+        {
+            static float sx[2048], se[2048], sg[2048];
+            for (size_t i = 0; i < 2048; i++)
+                sx[i] = -112.0f + (float)i * (30.0f / 2048.0f) + 1e-3f * tu_randf(&seed);
+            double ra = ref.softmax_exp(2048, se, sx, 0.0f), rb = k.softmax_exp(2048, sg, sx, 0.0f);
+            ck_assert_msg(ra == rb && memcmp(se, sg, sizeof se) == 0, "%s softmax_exp of subnormal results", name);
+            ck_assert(se[2047] > 0x1p-126f && se[1024] < 0x1p-126f && se[1024] > 0.0f);
+        }
         /* Scores of a group of 3 queries: head sizes of whole 64s (the
          * batched path) and not, key counts off the 16 of a batch; keys
          * strided as in the cache. */

@@ -220,7 +220,19 @@ static __m512 v_expf(__m512 x)
         _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)), u,
                         _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
         u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0f)));
-    __m512 res = _mm512_scalef_ps(j, n);
+    /* j * 2^n where it is subnormal (or about to be), in double and rounded
+     * once: scalef making a subnormal costs an Intel core a microcode
+     * assist (x in [-105, -10]: 5.6 -> 0.5 ns an element). */
+    __mmask16 tiny = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-125.0f), _CMP_LT_OQ);
+    __m512 res = _mm512_scalef_ps(j, _mm512_mask_blend_ps(tiny, n, _mm512_setzero_ps()));
+    if (tiny) {
+        __m512d lo = _mm512_scalef_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(j)),
+                                      _mm512_cvtps_pd(_mm512_castps512_ps256(n)));
+        __m512d hi = _mm512_scalef_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(j, 1)),
+                                      _mm512_cvtps_pd(_mm512_extractf32x8_ps(n, 1)));
+        __m512 sub = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+        res = _mm512_mask_blend_ps(tiny, res, sub);
+    }
 
     if (!big)
         return res;
