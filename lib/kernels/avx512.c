@@ -363,6 +363,16 @@ static inline __m256 wsum16_fma_exact(__m512d w, __m256 v, __m256 a)
     return f;
 }
 
+/* The largest |x[i]| of i < M. */
+static inline float wsum16_absmax(const float *x, size_t m)
+{
+    __m512 a = _mm512_setzero_ps();
+
+    for (size_t c = 0; c < m; c += 16)
+        a = _mm512_max_ps(a, _mm512_abs_ps(_mm512_maskz_loadu_ps(wsum16_cols(m, c), x + c)));
+    return _mm512_reduce_max_ps(a);
+}
+
 static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
     const size_t ld = (m + 15) & ~(size_t)15;
@@ -385,12 +395,39 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                 rows[l][count[l]++] = (uint16_t)(b + l);
             }
         }
+        unsigned fixed = 0;   /* lanes whose sums stay below 2^-125 */
+        for (unsigned z = subnormal; z; z &= z - 1) {
+            unsigned l = (unsigned)__builtin_ctz(z);
+            double bound = count[l] + (w0 == 0 ? 0.0 : 0x1p149 * (double)wsum16_absmax(lanes + l * ld, m));
+            for (unsigned q = 0; q < count[l] && bound < 0x1p23; q++) {
+                const size_t j = w0 + rows[l][q];
+                bound += 0x1p149 * fabs((double)w[j]) * (double)wsum16_absmax(v + j * ldv, m);
+            }
+            fixed |= (unsigned)(bound < 0x1p23) << l;
+        }
         for (size_t c = 0; c < m; c += 16) {
             __mmask16 k = wsum16_cols(m, c);
             for (unsigned l = 0; l < 16; l++) {
                 float *lane = lanes + l * ld + c;
                 __m512 acc = w0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(lane);
-                if (subnormal >> l & 1) {
+                if (fixed >> l & 1) {
+                    /* Every sum of the lane a multiple of 2^-149 below 2^-125,
+                     * where floats are those multiples: in units of 2^-149 plus
+                     * 1.5 * 2^52, each FMA in double rounds to the unit as the
+                     * float FMA rounds (the sign of a zero aside: see above). */
+                    const __m512d bias = _mm512_set1_pd(0x1.8p52), unit = _mm512_set1_pd(0x1p-149);
+                    __m512d lo = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(acc)), _mm512_set1_pd(0x1p149), bias);
+                    __m512d hi = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(acc, 1)), _mm512_set1_pd(0x1p149), bias);
+                    for (unsigned q = 0; q < count[l]; q++) {
+                        size_t j = w0 + rows[l][q];
+                        __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
+                        __m512d wj = _mm512_set1_pd((double)w[j] * 0x1p149);
+                        lo = _mm512_fmadd_pd(wj, _mm512_cvtps_pd(_mm512_castps512_ps256(x)), lo);
+                        hi = _mm512_fmadd_pd(wj, _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)), hi);
+                    }
+                    acc = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(lo, bias), unit))),
+                                             _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(hi, bias), unit)), 1);
+                } else if (subnormal >> l & 1) {
                     __m256 lo = _mm512_castps512_ps256(acc), hi = _mm512_extractf32x8_ps(acc, 1);
                     for (unsigned q = 0; q < count[l]; q++) {
                         size_t j = w0 + rows[l][q];
