@@ -416,6 +416,41 @@ START_TEST(llama_order_kernels_match_scalar)
         k.wsum16(32, 1, hw, hv, 1, got_out);
         ck_assert(ref_out[0] == ldexpf(1.0f, -120) + ldexpf(1.0f, -130));
         ck_assert_msg(got_out[0] == ref_out[0], "%s wsum16 dropped a subnormal lane: %a", name, (double)got_out[0]);
+        /* Lanes of normal and subnormal weights whose sums go from normal
+         * to subnormal and back.  Column 0, lane 0: 1, plus 2^-24 (a tie,
+         * kept even), plus 2^-24 + 2^-47 (up to 1 + 2^-23).  Lane 1, column
+         * 1: 2^-110 less 2^-110 - 2^-134 (2^-134 left); column 2: 2^-96
+         * less 2^-96 exactly, then 0.25.  Lane 2, column 3: 0.6 of the
+         * least subnormal twice, each rounded (2 of it), then 2^-126. */
+        static float mw[48], mv[48 * 4];
+        mw[0] = 0.5f;
+        mw[16] = mw[32] = ldexpf(1.0f, -140);
+        mv[0] = 2.0f;
+        mv[16 * 4] = ldexpf(1.0f, 116);
+        mv[32 * 4] = ldexpf(1.0f, 116) + ldexpf(1.0f, 93);
+        mw[1] = ldexpf(1.0f, -96);
+        mw[17] = ldexpf(1.0f, -130);
+        mw[33] = 0.25f;
+        mv[1 * 4 + 1] = ldexpf(1.0f, -14);
+        mv[1 * 4 + 2] = 1.0f;
+        mv[17 * 4 + 1] = -(ldexpf(1.0f, 20) - ldexpf(1.0f, -4));
+        mv[17 * 4 + 2] = -ldexpf(1.0f, 34);
+        mv[33 * 4 + 2] = 1.0f;
+        mw[2] = mw[18] = ldexpf(1.0f, -149);
+        mw[34] = ldexpf(1.0f, -126);
+        mv[2 * 4 + 3] = mv[18 * 4 + 3] = 0.6f;
+        mv[34 * 4 + 3] = 1.0f;
+        ref.wsum16(48, 4, mw, mv, 4, ref_out);
+        ck_assert(ref_out[0] == 1.0f + ldexpf(1.0f, -23) && ref_out[1] == ldexpf(1.0f, -134) && ref_out[2] == 0.25f &&
+                  ref_out[3] == ldexpf(1.0f, -126) + ldexpf(1.0f, -148));
+        for (size_t n = 18; n <= 48; n += 15) {
+            ref.wsum16(n, 4, mw, mv, 4, ref_out);
+            k.wsum16(n, 4, mw, mv, 4, got_out);
+            ck_assert_msg(memcmp(ref_out, got_out, 4 * sizeof *got_out) == 0,
+                          "%s wsum16 of mixed lanes, n=%zu: %a %a %a %a vs %a %a %a %a", name, n, (double)got_out[0],
+                          (double)got_out[1], (double)got_out[2], (double)got_out[3], (double)ref_out[0],
+                          (double)ref_out[1], (double)ref_out[2], (double)ref_out[3]);
+        }
     }
 }
 END_TEST

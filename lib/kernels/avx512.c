@@ -363,6 +363,79 @@ static inline __m256 wsum16_fma_exact(__m512d w, __m256 v, __m256 a)
     return f;
 }
 
+/* X times F, a power of 2, through double: exact wherever the result is a
+ * float, and without the microcode assist of a float multiply of or into
+ * subnormals. */
+static inline __m512 wsum16_times(__m512 x, double f)
+{
+    const __m512d fd = _mm512_set1_pd(f);
+    __m512d lo = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(x)), fd);
+    __m512d hi = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)), fd);
+
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+}
+
+/* 2^64 fma(w, x, a) from A = 2^64 a, where that sum is below 2^-125 and
+ * |A| <= 2^-34: in units of 2^-149 biased by 1.5 * 2^52 (a is at most
+ * 2^51 of them, so the bias takes it exactly), one double FMA rounding to
+ * the unit as the float FMA does. */
+static inline __m512 wsum16_fma_units(double w, __m512 x, __m512 a)
+{
+    const __m512d bias = _mm512_set1_pd(0x1.8p52), wu = _mm512_set1_pd(w * 0x1p149);
+    const __m512d up = _mm512_set1_pd(0x1p85), down = _mm512_set1_pd(0x1p-85);
+    __m512d lo = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(a)), up, bias);
+    __m512d hi = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)), up, bias);
+
+    lo = _mm512_fmadd_pd(wu, _mm512_cvtps_pd(_mm512_castps512_ps256(x)), lo);
+    hi = _mm512_fmadd_pd(wu, _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)), hi);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(lo, bias), down))),
+                              _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(hi, bias), down)), 1);
+}
+
+/* A lane of COUNT rows (ROWS, from W0) with subnormal weights, its sums
+ * kept times 2^64: then every weight and every nonzero sum is a normal
+ * float, and an FMA whose result is above 2^-62 (a true sum above 2^-126)
+ * rounds as the unscaled one does.  Results of 2^-62 or less are made
+ * again on the grid of subnormals (wsum16_fma_units).  0, with *ACC as it
+ * was, where that cannot be done (a sum that cancels from above 2^-98, or
+ * one that is not finite): the caller then emulates the lane exactly. */
+static inline int wsum16_lane_scaled(const double *wd, const float *ws, size_t w0, const uint16_t *rows,
+                                     unsigned count, const float *v, size_t ldv, size_t c, __mmask16 k, __m512 *acc)
+{
+    const __m512 small = _mm512_set1_ps(0x1p-62f), units_max = _mm512_set1_ps(0x1p-34f);
+    __m512 a = wsum16_times(*acc, 0x1p64);
+
+    for (unsigned q = 0; q < count; q++) {
+        size_t j = w0 + rows[q];
+        __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
+        __m512 r = _mm512_fmadd_ps(_mm512_set1_ps(ws[rows[q]]), x, a);
+        __mmask16 fix = _mm512_mask_cmp_ps_mask(k, _mm512_abs_ps(r), small, _CMP_LE_OQ);
+        if (fix) {
+            if (_mm512_mask_cmp_ps_mask(fix, _mm512_abs_ps(a), units_max, _CMP_GT_OQ))
+                return 0;
+            r = _mm512_mask_blend_ps(fix, r, wsum16_fma_units(wd[rows[q]], x, a));
+        }
+        a = r;
+    }
+    if (_mm512_mask_cmp_ps_mask(k, _mm512_abs_ps(a), _mm512_set1_ps(0x1p127f), _CMP_NLT_UQ))
+        return 0;   /* inf or NaN (or near them) */
+    *acc = wsum16_times(a, 0x1p-64);
+    return 1;
+}
+
+/* The 16 weights W as doubles (WD) and times 2^64 (WS), by vector
+ * conversions: a scalar one of a subnormal takes a microcode assist. */
+static inline void wsum16_doubles(__m512 w, double *wd, float *ws)
+{
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(w)), hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(w, 1));
+    const __m512d up = _mm512_set1_pd(0x1p64);
+
+    _mm512_storeu_pd(wd, lo);
+    _mm512_storeu_pd(wd + 8, hi);
+    _mm256_storeu_ps(ws, _mm512_cvtpd_ps(_mm512_mul_pd(lo, up)));
+    _mm256_storeu_ps(ws + 8, _mm512_cvtpd_ps(_mm512_mul_pd(hi, up)));
+}
+
 /* The largest |x[i]| of i < M. */
 static inline float wsum16_absmax(const float *x, size_t m)
 {
@@ -378,6 +451,9 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
     const size_t ld = (m + 15) & ~(size_t)15;
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
     uint16_t rows[16][WSUM_SPARSE_WINDOW / 16];   /* each lane's nonzero rows, in order */
+    double wd[WSUM_SPARSE_WINDOW];   /* their weights as doubles, */
+    float ws[WSUM_SPARSE_WINDOW];    /* and times 2^64 */
+    __mmask16 lives[WSUM_SPARSE_WINDOW / 16];
     unsigned count[16];
     size_t w0 = 0;
 
@@ -387,7 +463,7 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
 
         memset(count, 0, sizeof count);
         for (size_t b = 0; b < wn; b += 16) {
-            __mmask16 live = wsum16_nonzero(w + w0, wn, b);
+            __mmask16 live = lives[b / 16] = wsum16_nonzero(w + w0, wn, b);
             __m512i bits = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, w + w0 + b), _mm512_set1_epi32(0x7FFFFFFF));
             subnormal |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
             for (unsigned z = live; z; z &= z - 1) {
@@ -395,13 +471,17 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                 rows[l][count[l]++] = (uint16_t)(b + l);
             }
         }
+        if (subnormal)
+            for (size_t b = 0; b < wn; b += 16)
+                if (lives[b / 16])
+                    wsum16_doubles(_mm512_maskz_loadu_ps(lives[b / 16], w + w0 + b), wd + b, ws + b);
         unsigned fixed = 0;   /* lanes whose sums stay below 2^-125 */
         for (unsigned z = subnormal; z; z &= z - 1) {
             unsigned l = (unsigned)__builtin_ctz(z);
             double bound = count[l] + (w0 == 0 ? 0.0 : 0x1p149 * (double)wsum16_absmax(lanes + l * ld, m));
             for (unsigned q = 0; q < count[l] && bound < 0x1p23; q++) {
                 const size_t j = w0 + rows[l][q];
-                bound += 0x1p149 * fabs((double)w[j]) * (double)wsum16_absmax(v + j * ldv, m);
+                bound += 0x1p149 * fabs(wd[rows[l][q]]) * (double)wsum16_absmax(v + j * ldv, m);
             }
             fixed |= (unsigned)(bound < 0x1p23) << l;
         }
@@ -421,18 +501,22 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
                     for (unsigned q = 0; q < count[l]; q++) {
                         size_t j = w0 + rows[l][q];
                         __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
-                        __m512d wj = _mm512_set1_pd((double)w[j] * 0x1p149);
+                        __m512d wj = _mm512_set1_pd(wd[rows[l][q]] * 0x1p149);
                         lo = _mm512_fmadd_pd(wj, _mm512_cvtps_pd(_mm512_castps512_ps256(x)), lo);
                         hi = _mm512_fmadd_pd(wj, _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)), hi);
                     }
                     acc = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(lo, bias), unit))),
                                              _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(hi, bias), unit)), 1);
                 } else if (subnormal >> l & 1) {
+                    if (wsum16_lane_scaled(wd, ws, w0, rows[l], count[l], v, ldv, c, k, &acc)) {
+                        _mm512_store_ps(lane, acc);
+                        continue;
+                    }
                     __m256 lo = _mm512_castps512_ps256(acc), hi = _mm512_extractf32x8_ps(acc, 1);
                     for (unsigned q = 0; q < count[l]; q++) {
                         size_t j = w0 + rows[l][q];
                         __m512 x = _mm512_maskz_loadu_ps(k, v + j * ldv + c);
-                        __m512d wj = _mm512_set1_pd((double)w[j]);
+                        __m512d wj = _mm512_set1_pd(wd[rows[l][q]]);
                         lo = wsum16_fma_exact(wj, _mm512_castps512_ps256(x), lo);
                         hi = wsum16_fma_exact(wj, _mm512_extractf32x8_ps(x, 1), hi);
                     }
@@ -485,13 +569,28 @@ static void wsum16_dense(size_t n, size_t m, const float *w, const float *v, siz
     }
 }
 
-static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+/* Whether the N weights W are best summed by wsum16_sparse: most are 0,
+ * or some are subnormal (an FMA of the dense kernels with one takes a
+ * microcode assist; the sparse kernel avoids them). */
+static int wsum16_use_sparse(size_t n, size_t m, const float *w)
 {
     size_t nz = 0;
+    __mmask16 sub = 0;
 
-    for (size_t j0 = 0; j0 < n; j0 += 16)
-        nz += (size_t)__builtin_popcount(wsum16_nonzero(w, n, j0));
-    if (m <= WSUM_SPARSE_M && 2 * nz < n)
+    if (m > WSUM_SPARSE_M)
+        return 0;
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+        __mmask16 live = wsum16_nonzero(w, n, j0);
+        __m512i bits = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, w + j0), _mm512_set1_epi32(0x7FFFFFFF));
+        sub |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
+        nz += (size_t)__builtin_popcount(live);
+    }
+    return 2 * nz < n || sub;
+}
+
+static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    if (wsum16_use_sparse(n, m, w))
         wsum16_sparse(n, m, w, v, ldv, out);
     else
         wsum16_dense(n, m, w, v, ldv, out);
@@ -551,10 +650,7 @@ static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t l
 
     for (size_t h = 0; h < nh; h++) {
         const float *wh = w + h * ldw;
-        size_t nz = 0;
-        for (size_t j0 = 0; j0 < n; j0 += 16)
-            nz += (size_t)__builtin_popcount(wsum16_nonzero(wh, n, j0));
-        if (m <= WSUM_SPARSE_M && 2 * nz < n) {
+        if (wsum16_use_sparse(n, m, wh)) {
             wsum16_sparse(n, m, wh, v, ldv, out + h * ldo);
         } else {
             dw[hb] = wh;
