@@ -637,13 +637,38 @@ static void check_gemm_out(const float *got, const float *want, size_t rows, siz
         }
 }
 
+/* The tiled product of N elements at every runnable level against WANT
+ * (NT_MAX tokens of LDO outputs), for row counts NR0, NR0 + NR_STEP, ...
+ * up to NR_MAX, and every token count up to NT_ALL, then every ninth. */
+static void gemm_at_every_level(woolly_type type, size_t n, const void *w, size_t wrow, const void *a, size_t arow,
+                                const void *aux, const float *want, float *got, size_t nt_max, size_t ldo, size_t nr0,
+                                size_t nr_max, size_t nr_step, size_t nt_all)
+{
+    wl_kernels k;
+
+    for (size_t m = 0; m < TU_N_LEVELS; m++) {
+        if (!tu_runnable(tu_level_masks[m]))
+            continue;
+        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+        if (!k.type[type].gemm)
+            continue;
+        for (size_t nr = nr0; nr <= nr_max; nr += nr_step)
+            for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {
+                for (size_t i = 0; i < nt_max * ldo; i++)
+                    got[i] = 12345.0f;
+                k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, ldo);
+                check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
+            }
+    }
+}
+
 /* Tiled products: every output is bit for bit the scalar vec_dot of its
  * row and token, for row counts off the tile size, every token count up to
  * past one tile, and rows longer than a chunk of unpacked blocks. */
 START_TEST(gemm_levels_match_scalar)
 {
     enum { NR = 73, NT = 37, LDO = NR + 3 };
-    wl_kernels ref, k;
+    wl_kernels ref;
     size_t fits[4] = { 0 };   /* Q8_K super-blocks whose sums are past int16 and in it, for Q4_K, Q6_K */
 
     wl_kernels_fill(&ref, 0);
@@ -680,20 +705,7 @@ START_TEST(gemm_levels_match_scalar)
             for (size_t t = 0; t < NT; t++)
                 for (size_t i = 0; i < NR; i++)
                     want[t * LDO + i] = r->vec_dot(n, w + i * wrow, a + t * arow);
-            for (size_t m = 0; m < TU_N_LEVELS; m++) {
-                if (!tu_runnable(tu_level_masks[m]))
-                    continue;
-                const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
-                if (!k.type[type].gemm)
-                    continue;
-                for (size_t nr = 1; nr <= NR; nr += 9)
-                    for (size_t nt = 1; nt <= NT; nt += (nt < 10 ? 1 : 9)) {
-                        for (size_t i = 0; i < NT * LDO; i++)
-                            got[i] = 12345.0f;
-                        k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, LDO);
-                        check_gemm_out(got, want, NT, LDO, nr, nt, name, type, n);
-                    }
-            }
+            gemm_at_every_level(type, n, w, wrow, a, arow, aux, want, got, NT, LDO, 1, NR, 9, 10);
             free(w), free(a), free(x), free(want), free(got), free(aux);
         }
     }
@@ -717,7 +729,7 @@ START_TEST(k_gemm_at_the_int16_bound)
     static wl_block_q8_k a[NT][NB];
     static wl_q8_k_aux aux[NT][NB];
     static float want[NT * LDO], got[NT * LDO];
-    wl_kernels ref, k;
+    wl_kernels ref;
     uint64_t seed = 99;
 
     wl_kernels_fill(&ref, 0);
@@ -764,20 +776,8 @@ START_TEST(k_gemm_at_the_int16_bound)
         for (size_t t = 0; t < NT; t++)
             for (size_t r = 0; r < NR; r++)
                 want[t * LDO + r] = ref.type[type].vec_dot(NB * WL_QK_K, w[r], a[t]);
-        for (size_t m = 0; m < TU_N_LEVELS; m++) {
-            if (!tu_runnable(tu_level_masks[m]))
-                continue;
-            const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
-            if (!k.type[type].gemm)
-                continue;
-            for (size_t nr = 17; nr <= NR; nr += 18)
-                for (size_t nt = 1; nt <= NT; nt++) {
-                    for (size_t i = 0; i < NT * LDO; i++)
-                        got[i] = 12345.0f;
-                    k.type[type].gemm(NB * WL_QK_K, w, sizeof w[0], nr, a, sizeof a[0], aux, nt, got, LDO);
-                    check_gemm_out(got, want, NT, LDO, nr, nt, name, type, NB * WL_QK_K);
-                }
-        }
+        gemm_at_every_level(type, NB * WL_QK_K, w, sizeof w[0], a, sizeof a[0], aux, want, got, NT, LDO, 17, NR, 18,
+                            NT);
     }
 }
 END_TEST
