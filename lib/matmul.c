@@ -78,6 +78,11 @@ void wl_acts_prepare(wl_acts *acts, wl_pool *pool, woolly_type wtype, const floa
         wl_pool_run(pool, convert_rows, &job);
 }
 
+/* One token: the most threads that take rows from each other, and the
+ * chunks of 16 rows they take at a time. */
+#define STEAL_THREADS 64
+#define DECODE_PIECE 4
+
 struct matmul_job {
     const wl_matrix *w;
     const wl_acts *acts;
@@ -87,6 +92,9 @@ struct matmul_job {
     void (*gemm)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                  const void *aux, size_t nt, float *out, size_t ldo);
     atomic_long next;   /* many tokens: the next chunk not yet taken */
+    int steal;          /* one token: threads take pieces of span[] */
+    /* One token: thread i's rows, chunks front (low 32 bits) to end. */
+    _Atomic uint64_t span[STEAL_THREADS];
 };
 
 /* Rows R0..R1 of the product. */
@@ -112,6 +120,31 @@ static void matmul_range(const struct matmul_job *job, size_t r0, size_t r1)
     }
 }
 
+/* The next PIECE chunks of SPAN from its front (BACK: its end) into
+ * C0..C1; 0 when it is empty. */
+static int take_piece(_Atomic uint64_t *span, int back, long *c0, long *c1)
+{
+    uint64_t v = atomic_load_explicit(span, memory_order_relaxed), nv;
+    uint32_t f, e;
+
+    do {
+        f = (uint32_t)v;
+        e = (uint32_t)(v >> 32);
+        if (f >= e)
+            return 0;
+        if (back) {
+            *c1 = e;
+            *c0 = e - f > DECODE_PIECE ? e - DECODE_PIECE : f;
+            nv = (uint64_t)*c0 << 32 | f;
+        } else {
+            *c0 = f;
+            *c1 = e - f > DECODE_PIECE ? f + DECODE_PIECE : e;
+            nv = (uint64_t)e << 32 | (uint64_t)*c1;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(span, &v, nv, memory_order_relaxed, memory_order_relaxed));
+    return 1;
+}
+
 /* Pieces of the rows a thread takes at a time, with many tokens. */
 #define PIECES_PER_THREAD 8
 
@@ -135,12 +168,23 @@ static void matmul_rows(void *arg, int ith, int nth)
             matmul_range(job, (size_t)c0 * 16, (size_t)(c0 + grain) * 16);
         return;
     }
-    wl_split(chunks, ith, nth, &c0, &c1);
-    matmul_range(job, (size_t)c0 * 16, (size_t)c1 * 16);
+    if (!job->steal) {
+        wl_split(chunks, ith, nth, &c0, &c1);
+        matmul_range(job, (size_t)c0 * 16, (size_t)c1 * 16);
+        return;
+    }
+    /* Its own share from the front, one stream; then the others' from
+     * their ends, where their streams are not. */
+    for (int v = 0; v < nth; v++)
+        while (take_piece(&job->span[(ith + v) % nth], v > 0, &c0, &c1))
+            matmul_range(job, (size_t)c0 * 16, (size_t)c1 * 16);
 }
 
-static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
+static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy,
+                     int nth)
 {
+    long chunks = (long)((w->rows + 15) / 16), c0, c1;
+
     const wl_type_kernels *tk = &wl_kernels_get()->type[w->type];
 
     job->w = w;
@@ -151,13 +195,21 @@ static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *
     /* The tiled kernel, where there is one (the same bits). */
     job->gemm = acts->aux || acts->type != WOOLLY_TYPE_Q8_0 ? tk->gemm : NULL;
     atomic_init(&job->next, 0);
+    /* Decoding reads each row once at the memory's speed, and the two
+     * halves of a product seldom take the same time on a shared machine:
+     * a thread that finishes first takes pieces of the other's rows. */
+    job->steal = acts->n_tok == 1 && nth > 1 && nth <= STEAL_THREADS && chunks <= UINT32_MAX;
+    for (int i = 0; job->steal && i < nth; i++) {
+        wl_split(chunks, i, nth, &c0, &c1);
+        atomic_init(&job->span[i], (uint64_t)c1 << 32 | (uint64_t)c0);
+    }
 }
 
 void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
 {
     struct matmul_job job;
 
-    make_job(&job, w, acts, y, ldy);
+    make_job(&job, w, acts, y, ldy, wl_pool_size(pool));
     wl_pool_run(pool, matmul_rows, &job);
 }
 
@@ -181,6 +233,6 @@ void wl_matmul_many(wl_pool *pool, size_t n, const wl_matrix *const *w, const wl
 
     m.n = n < WL_MATMUL_MANY ? n : WL_MATMUL_MANY;
     for (size_t i = 0; i < m.n; i++)
-        make_job(&m.jobs[i], w[i], acts, y[i], ldy[i]);
+        make_job(&m.jobs[i], w[i], acts, y[i], ldy[i], wl_pool_size(pool));
     wl_pool_run(pool, many_rows, &m);
 }
