@@ -775,8 +775,29 @@ static inline void prefetch_block(const uint8_t *p, size_t bytes)
 /* q4_k: qs byte 32c + l holds element 64c + l (low nibble, sub-block 2c)
  * and 64c + 32 + l (high, 2c + 1), so the low nibbles of qs[0..63] meet
  * quants 0-31 and 64-95 of the activation (sub-blocks 0 and 2), and so on.
- * The mins' sum (mn[j] times bsums 2j and 2j+1) takes 128-bit lane 3 of
- * the row's vector, whose scaled sums move to lane 0 first. */
+ * The mins' sums (mn[j] times bsums 2j and 2j+1) are made for the 16 rows
+ * at once from their mins, a row's 8 bytes in turn: 19 vector operations
+ * instead of 6 a row (one token, rows in L2: 40 -> 45 GMAC/s a core). */
+
+/* The mins' sums of 16 rows: MN8[r] the 8 mins of row r (a byte each), BP
+ * the activation's 8 sums of pairs of sub-blocks; lane r of the result is
+ * sum_j MN8[r][j] * BP[j]. */
+static inline __m512i q4_k_mins16(const uint64_t mn8[GR], __m128i bp)
+{
+    const __m512i b = _mm512_broadcast_i32x4(bp);
+    const __m512i m0 = _mm512_loadu_si512(mn8), m1 = _mm512_loadu_si512(mn8 + 8);
+    /* P[i] 128-bit lane L: 4 partial sums of row 4i + L. */
+    __m512i p0 = _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(m0)), b);
+    __m512i p1 = _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(m0, 1)), b);
+    __m512i p2 = _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(m1)), b);
+    __m512i p3 = _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(m1, 1)), b);
+    __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(p0, p1), _mm512_unpackhi_epi32(p0, p1));
+    __m512i c = _mm512_add_epi32(_mm512_unpacklo_epi32(p2, p3), _mm512_unpackhi_epi32(p2, p3));
+    /* dword 4L + i: the sum of row 4i + L. */
+    __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(a, c), _mm512_unpackhi_epi64(a, c));
+    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), s);
+}
+
 static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl_block_q8_k *a)
 {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -794,6 +815,7 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
         const size_t off = b * sizeof(wl_block_q4_k);
         __m512i S[GR], O[4];
         uint32_t dd[GR];
+        uint64_t mn8[GR];
         UNROLL for (int r = 0; r < GR; r++) {
             const uint8_t *p = w + (size_t)r * w_stride + off;
             uint32_t u0, u1, u2;
@@ -806,8 +828,8 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
             /* The 6-bit scales and mins of the 8 sub-blocks, a byte each. */
             uint64_t sc = (u0 & 0x3F3F3F3Fu) |
                           (uint64_t)((u2 & 0x0F0F0F0Fu) | ((u0 >> 6) & 0x03030303u) << 4) << 32;
-            uint64_t mn = (u1 & 0x3F3F3F3Fu) |
-                          (uint64_t)(((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
+            mn8[r] = (u1 & 0x3F3F3F3Fu) |
+                     (uint64_t)(((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
             __m512i scw = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc)));
             __m512i q0 = _mm512_loadu_si512(p + 16), q1 = _mm512_loadu_si512(p + 80);
             /* Each pair of products times its group's scale, added into one vector. */
@@ -817,18 +839,16 @@ static __m512 q4_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
                                     _mm512_permutexvar_epi16(I1, scw));
             t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(q1, low4), A2),
                                     _mm512_permutexvar_epi16(I2, scw));
-            t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), low4), A3),
-                                    _mm512_permutexvar_epi16(I3, scw));
-            __m128i m4 = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mn)), bp);
-            t = _mm512_add_epi32(t, _mm512_maskz_shuffle_i32x4(0x000F, t, t, 0x03));
-            S[r] = _mm512_inserti32x4(t, m4, 3);
+            S[r] = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), low4), A3),
+                                       _mm512_permutexvar_epi16(I3, scw));
         }
         lanes_of_rows(S, O);
-        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(O[0], O[1]), O[2]);
+        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(O[0], O[1]), _mm512_add_epi32(O[2], O[3]));
+        __m512i mins = q4_k_mins16(mn8, bp);
         __m512i dv = _mm512_loadu_si512(dd);
         __m512 da = _mm512_set1_ps(ab->d);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(f16_lanes(dv, 0), da), acc);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(O[3]), _mm512_xor_ps(_mm512_mul_ps(f16_lanes(dv, 1), da), neg), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_xor_ps(_mm512_mul_ps(f16_lanes(dv, 1), da), neg), acc);
     }
     return acc;
 }
