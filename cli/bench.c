@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "Measure prompt processing (pp) and generation (tg) in tokens per second.\n"
             "\n"
             "  -m, --model FILE      the GGUF model to measure\n"
+            "      --no-mmap         read the model into memory instead of mapping it\n"
             "      --fast-fp32       a synthetic model sized by the WOOLLY_FAST_* variables\n"
             "  -p, --n-prompt N      prompt tokens for the pp test (default 512; 0: skip)\n"
             "  -n, --n-gen N         generated tokens for the tg test (default 128; 0: skip)\n"
@@ -226,11 +227,12 @@ int cmd_bench(int argc, char **argv)
         { "batch", required_argument, NULL, 'b' },     { "sustained", required_argument, NULL, 'S' },
         { "no-sequence", no_argument, NULL, 'Q' },     { "no-roofline", no_argument, NULL, 'R' },
         { "seed", required_argument, NULL, 's' },      { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+        { "no-mmap", no_argument, NULL, 'M' },         { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL;
     long n_prompt = 512, n_gen = 128, reps = 3, threads = 0, batch = 512, sustained = 256, seed = 42;
-    int fast = 0, sequence = 1, roofline = 1, json = 0, c, rc = EXIT_RUNTIME;
+    int fast = 0, sequence = 1, roofline = 1, json = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
     char err[WOOLLY_ERRBUF_SIZE];
     struct bench b = { 0 };
     double load_s = 0, bw = 0;
@@ -241,6 +243,7 @@ int cmd_bench(int argc, char **argv)
         long *target = NULL, lo = 0, hi = 0;
         switch (c) {
         case 'm': model_path = optarg; break;
+        case 'M': use_mmap = 0; break;
         case 'F': fast = 1; break;
         case 'p': target = &n_prompt; lo = 0; hi = 1 << 20; break;
         case 'n': target = &n_gen; lo = 0; hi = 1 << 20; break;
@@ -282,6 +285,7 @@ int cmd_bench(int argc, char **argv)
         woolly_model_params mp;
         woolly_model_params_init(&mp, sizeof mp);
         mp.n_threads = (int)threads;
+        mp.use_mmap = use_mmap;
         if (woolly_model_load(model_path, &mp, &b.model, err, sizeof err) != WOOLLY_OK)
             return cli_error("bench", "%s", err);
     }

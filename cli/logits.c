@@ -18,6 +18,7 @@ static void usage(FILE *f)
             "one row of n_vocab little-endian float32 values per token.\n"
             "\n"
             "  -m, --model FILE     the GGUF model\n"
+            "      --no-mmap        read the model into memory instead of mapping it\n"
             "  -p, --prompt TEXT    text to tokenize (BOS added as the model says)\n"
             "      --tokens LIST    token ids, separated by spaces or commas\n"
             "  -o, --output FILE    where to write the rows ('-': standard output)\n"
@@ -68,12 +69,13 @@ int cmd_logits(int argc, char **argv)
         { "model", required_argument, NULL, 'm' },  { "prompt", required_argument, NULL, 'p' },
         { "tokens", required_argument, NULL, 'T' }, { "output", required_argument, NULL, 'o' },
         { "json", no_argument, NULL, 'j' },         { "threads", required_argument, NULL, 't' },
-        { "batch", required_argument, NULL, 'b' },  { "help", no_argument, NULL, 'h' },
+        { "batch", required_argument, NULL, 'b' },  { "no-mmap", no_argument, NULL, 'M' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL, *prompt = NULL, *tokens_arg = NULL, *out_path = NULL;
     long threads = 0, batch = 64;
-    int json = 0, c, rc = EXIT_RUNTIME;
+    int json = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
     char err[WOOLLY_ERRBUF_SIZE];
     woolly_model *model = NULL;
     woolly_session *sess = NULL;
@@ -90,6 +92,7 @@ int cmd_logits(int argc, char **argv)
         case 'T': tokens_arg = optarg; break;
         case 'o': out_path = optarg; break;
         case 'j': json = 1; break;
+        case 'M': use_mmap = 0; break;
         case 't':
             if (cli_parse_long(optarg, 1, 512, &threads))
                 return cli_usage_error("logits", "--threads wants a number from 1 to 512, not '%s'", optarg);
@@ -116,6 +119,7 @@ int cmd_logits(int argc, char **argv)
     woolly_model_params mp;
     woolly_model_params_init(&mp, sizeof mp);
     mp.n_threads = (int)threads;
+    mp.use_mmap = use_mmap;
     if (woolly_model_load(model_path, &mp, &model, err, sizeof err) != WOOLLY_OK) {
         cli_error("logits", "%s", err);
         goto done;

@@ -54,8 +54,9 @@ struct woolly_model {
     wl_hparams hp;
     woolly_gguf *gguf;            /* owned; NULL for models built in memory */
     woolly_vocab *vocab;          /* owned; NULL when the file has none */
-    void *owned;                  /* the file's bytes when read without mmap, or NULL */
-    void *owned_aligned;          /* synthetic weights (wl_alloc_aligned), or NULL */
+    void *owned;                  /* the file's bytes when read without mmap, or synthetic
+                                   * weights (wl_alloc_weights), or NULL */
+    size_t owned_size;            /* bytes at owned */
     float *f32_store;             /* small vectors converted to f32 at load (norms, biases) */
     wl_matrix tok_embd;           /* n_vocab x n_embd */
     const float *output_norm;     /* [n_embd] */

@@ -441,7 +441,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     nth = thread_count(&p);
     max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
     m = calloc(1, sizeof *m);
-    data = wl_alloc_aligned((size_t)woolly_synth_bytes(&p));
+    data = wl_alloc_weights((size_t)woolly_synth_bytes(&p));
     rows = malloc((size_t)nth * max_cols * sizeof *rows);
     pool = wl_pool_new(nth);
     if (m)
@@ -452,13 +452,14 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
         if (m)
             free(m->layers);
         free(m);
-        wl_free_aligned(data);
+        wl_free_weights(data, (size_t)woolly_synth_bytes(&p));
         free(rows);
         wl_pool_free(pool);
         woolly_vocab_free(vocab);
         return WOOLLY_ERR_NOMEM;
     }
-    m->owned_aligned = data;
+    m->owned = data;
+    m->owned_size = (size_t)woolly_synth_bytes(&p);
     m->vocab = vocab;
     snprintf(m->arch_name, sizeof m->arch_name, "llama");
     m->arch = WL_ARCH_LLAMA;

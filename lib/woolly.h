@@ -337,7 +337,9 @@ typedef struct woolly_model woolly_model;
 
 typedef struct woolly_model_params {
     size_t size;        /* sizeof(woolly_model_params), set by _init */
-    int use_mmap;       /* 1 (default): map the file; 0: read it into memory */
+    int use_mmap;       /* 1 (default): map the file; 0: read it into memory
+                         * at load (transparent huge pages where the kernel
+                         * grants them; a private copy, always resident) */
     int n_threads;      /* default threads of its sessions; 0 (default): one per online CPU */
 } woolly_model_params;
 
@@ -345,8 +347,8 @@ void woolly_model_params_init(woolly_model_params *params, size_t size);
 
 /* Load a GGUF model (architectures llama and qwen2; weights F32, F16, BF16
  * and the block types woolly_type_supported() accepts).  PARAMS may be
- * NULL for the defaults.  Weights are used where they lie in the file: never
- * converted or copied at load. */
+ * NULL for the defaults.  Weights are used where they lie in the file (or
+ * in its copy in memory, with use_mmap 0): never converted at load. */
 woolly_status woolly_model_load(const char *path, const woolly_model_params *params,
                                 woolly_model **out, char *errbuf, size_t errsize);
 void woolly_model_free(woolly_model *model);

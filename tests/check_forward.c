@@ -278,7 +278,8 @@ END_TEST
 static void check_synth_file(woolly_type type)
 {
     woolly_synth_params p;
-    woolly_model *mem = NULL, *file = NULL;
+    woolly_model_params mp;
+    woolly_model *mem = NULL, *file = NULL, *read = NULL;
     char err[WOOLLY_ERRBUF_SIZE], path[] = "/tmp/woolly-synth-XXXXXX";
     int32_t tok[6] = { 1, 40, 7, 99, 3, 250 };
     int fd = mkstemp(path);
@@ -298,15 +299,25 @@ static void check_synth_file(woolly_type type)
     ck_assert_msg(woolly_synth_write(&p, path, err, sizeof err) == WOOLLY_OK, "%s", err);
     ck_assert_msg(woolly_model_synth(&p, &mem, err, sizeof err) == WOOLLY_OK, "%s", err);
     ck_assert_msg(woolly_model_load(path, NULL, &file, err, sizeof err) == WOOLLY_OK, "%s", err);
+    /* The same file read into memory (huge pages) instead of mapped. */
+    woolly_model_params_init(&mp, sizeof mp);
+    mp.use_mmap = 0;
+    ck_assert_msg(woolly_model_load(path, &mp, &read, err, sizeof err) == WOOLLY_OK, "%s", err);
     woolly_session *a = new_session(mem, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(file, 2, 64, WOOLLY_TYPE_F32, 0);
+    woolly_session *c = new_session(read, 2, 64, WOOLLY_TYPE_F32, 0);
     ck_assert_int_eq(woolly_session_eval(a, tok, 6), WOOLLY_OK);
     ck_assert_int_eq(woolly_session_eval(b, tok, 6), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_eval(c, tok, 6), WOOLLY_OK);
     ck_assert_msg(memcmp(woolly_session_logits(a, -1), woolly_session_logits(b, -1), 300 * sizeof(float)) == 0,
                   "%s: the written model differs from the one in memory", woolly_type_name(type));
+    ck_assert_msg(memcmp(woolly_session_logits(b, -1), woolly_session_logits(c, -1), 300 * sizeof(float)) == 0,
+                  "%s: the file read into memory differs from the file mapped", woolly_type_name(type));
     woolly_session_free(a);
     woolly_session_free(b);
+    woolly_session_free(c);
     woolly_model_free(mem);
     woolly_model_free(file);
+    woolly_model_free(read);
     unlink(path);
 }
 

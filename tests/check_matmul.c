@@ -3,9 +3,11 @@
  * were dealt out. */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "kernels/kernels.h"
 #include "matmul.h"
 #include "quant.h"
@@ -101,6 +103,29 @@ START_TEST(products_do_not_depend_on_threads)
 }
 END_TEST
 
+/* Weights read into memory: zeroed, writable, 2 MiB aligned (where huge
+ * pages can back them), and an impossible size is refused, not a crash. */
+START_TEST(weights_memory_is_aligned_and_zeroed)
+{
+    const size_t sizes[] = { 0, 1, (3u << 20) + 5, 4u << 20 };
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i] ? sizes[i] : 1;
+        uint8_t *p = wl_alloc_weights(sizes[i]);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % (2u << 20), 0);
+        for (size_t j = 0; j < n; j += 4093)
+            ck_assert_uint_eq(p[j], 0);
+        ck_assert_uint_eq(p[n - 1], 0);
+        memset(p, 0xA5, n);
+        ck_assert_uint_eq(p[n - 1], 0xA5);
+        wl_free_weights(p, sizes[i]);
+    }
+    ck_assert_ptr_null(wl_alloc_weights(SIZE_MAX - 4096));
+    wl_free_weights(NULL, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("matmul");
@@ -108,6 +133,7 @@ int main(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, products_do_not_depend_on_threads);
+    tcase_add_test(tc, weights_memory_is_aligned_and_zeroed);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

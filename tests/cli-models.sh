@@ -38,6 +38,10 @@ size=$(wc -c <"$tmp/l.f32")
 [ "$size" -eq $((4 * 300 * 4)) ] || { echo "FAIL: logits file has $size bytes"; fail=1; }
 expect_status 0 "$WOOLLY" logits -m "$m" --tokens "1,17,42,99" -o "$tmp/l2.f32" -t 1 -b 1
 cmp -s "$tmp/l.f32" "$tmp/l2.f32" || { echo "FAIL: logits depend on threads or batch"; fail=1; }
+expect_status 0 "$WOOLLY" logits -m "$m" --no-mmap --tokens "1 17 42 99" -o "$tmp/l3.f32"
+cmp -s "$tmp/l.f32" "$tmp/l3.f32" || { echo "FAIL: logits differ with --no-mmap"; fail=1; }
+expect_status 1 "$WOOLLY" logits -m "$tmp/missing.gguf" --no-mmap --tokens "1" -o "$tmp/l.f32"
+expect_grep 'missing.gguf' "$tmp/err"
 expect_status 2 "$WOOLLY" logits -m "$m" -o "$tmp/l.f32"
 expect_status 2 "$WOOLLY" logits -m "$m" --tokens "1 x" -o "$tmp/l.f32"
 expect_status 1 "$WOOLLY" logits -m "$m" --tokens "1 300" -o "$tmp/l.f32"
@@ -71,6 +75,9 @@ cp "$tmp/out" "$tmp/ppl1"
 expect_status 0 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 64 --json -t 2 -b 7
 sed 's/, "seconds".*//' "$tmp/ppl1" >"$tmp/p1"; sed 's/, "seconds".*//' "$tmp/out" >"$tmp/p2"
 cmp -s "$tmp/p1" "$tmp/p2" || { echo "FAIL: perplexity depends on threads or batch"; fail=1; }
+expect_status 0 "$WOOLLY" perplexity -m "$m" --no-mmap -f "$tmp/text.txt" -c 64 --json -t 1
+sed 's/, "seconds".*//' "$tmp/out" >"$tmp/p3"
+cmp -s "$tmp/p1" "$tmp/p3" || { echo "FAIL: perplexity differs with --no-mmap"; fail=1; }
 expect_status 0 "$WOOLLY" perplexity -m "$m" -f "$tmp/text.txt" -c 64 --chunks 2
 expect_grep '^perplexity: [0-9.]+ \+/- [0-9.]+ \([0-9]+ tokens scored in 2 windows of 64' "$tmp/out"
 expect_grep '^\[1\][0-9.]+,\[2\][0-9.]+$' "$tmp/err"
@@ -87,6 +94,8 @@ expect_grep 'tg4 ' "$tmp/out"
 expect_grep 'latency p50' "$tmp/out"
 expect_status 0 "$WOOLLY" bench -m "$m" -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence --json
 expect_grep '"pp": \{"tokens": 8' "$tmp/out"
+expect_status 0 "$WOOLLY" bench -m "$m" --no-mmap -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
+expect_grep 'tg2 ' "$tmp/out"
 expect_status 2 "$WOOLLY" bench
 expect_status 2 "$WOOLLY" bench --fast-fp32 -m "$m"
 expect_status 2 "$WOOLLY" bench --fast-fp32 -r 0

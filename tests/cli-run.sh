@@ -62,5 +62,12 @@ if [ -f "${WOOLLY_REF_DIR:-}/models/llama-spm-gqa.gguf" ]; then
     want=$(LC_ALL=C tr -d '\n ' <"$WOOLLY_REF_DIR/logits/llama-spm-gqa.json" | sed 's/.*"tokens":\[\([0-9,]*\)\].*/\1/')
     got=$(LC_ALL=C sed -e 's/, "text".*//' -e 's/^{"prompt_tokens": \[//' -e 's/\], "generated_tokens": \[/,/' -e 's/\]$//' "$tmp/out" | tr -d ' ')
     [ "$got" = "$want" ] || { echo "FAIL: greedy run differs from llama.cpp:"; echo " got  $got"; echo " want $want"; fail=1; }
+    # the file read into memory instead of mapped: the same tokens
+    sed 's/, "timings".*//' "$tmp/out" >"$tmp/out-mmap"
+    expect_status 0 "$WOOLLY" run -m "$WOOLLY_REF_DIR/models/llama-spm-gqa.gguf" --no-mmap \
+        -p "The quick brown fox jumps over the lazy dog. Once upon a time" --temp 0 -n 24 --json
+    sed 's/, "timings".*//' "$tmp/out" >"$tmp/out-read"
+    grep -q '"generated_tokens": \[[0-9]' "$tmp/out-read" || { echo "FAIL: run --no-mmap generated nothing"; fail=1; }
+    cmp -s "$tmp/out-read" "$tmp/out-mmap" || { echo "FAIL: run --no-mmap differs from run"; fail=1; }
 fi
 finish
