@@ -114,6 +114,8 @@ static inline __m256 qk_lanes(size_t hd, const float *q, const float *k)
 /* qk_scores 8 keys at a time (head sizes of whole 64s): the rest of
  * wl_hsum16 (i + i+4, then 0+2 and 1+3, then the two) for 8 keys at once
  * by shuffles, keys paired (p, p+4) so that they come out in order. */
+#define QK_PF 8     /* blocks of 8 keys ahead */
+
 static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
                       float scale, float *out, size_t ldo)
 {
@@ -125,11 +127,14 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
                 out[h * ldo + j] = dot_f32_ggml(hd, q + h * ldq, k + j * ldk) * scale;
         return;
     }
-    /* 8 keys (in L1 after the first query) against every query of the group. */
+    /* 8 keys (in L1 after the first query) against every query of the
+     * group; the keys QK_PF blocks ahead are prefetched, a share with
+     * each query. */
     for (size_t j0 = 0; j0 < n; j0 += 8)
         for (size_t h = 0; h < nq; h++) {
             const float *qh = q + h * ldq;
             const size_t nk = n - j0 < 8 ? n - j0 : 8;
+            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 8 + 8 * h / nq, j0 + QK_PF * 8 + 8 * (h + 1) / nq, n);
             __m256 T[8], U[4], V[2];
             _Pragma("GCC unroll 8") for (size_t p = 0; p < 8; p++)
                 T[p] = qk_lanes(hd, qh, k + (j0 + (p < nk ? p : 0)) * ldk);

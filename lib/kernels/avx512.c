@@ -94,6 +94,8 @@ static inline __m512 qk_lanes(size_t hd, const float *q, const __m512 q64[4], co
  * added in _mm512_reduce_add_ps's pairs (i + i+8, i + i+4, i + i+2,
  * i + i+1) all at once by shuffles, which leave key 4e + k in element
  * 4k + e. */
+#define QK_PF 4     /* blocks of 16 keys ahead */
+
 static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq, const float *k, size_t ldk,
                       float scale, float *out, size_t ldo)
 {
@@ -117,6 +119,8 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
         for (size_t h = 0; h < nq; h++) {
             const float *qh = q + h * ldq;
             __m512 q64[4], A[8], B[4], C[2];
+            /* The keys QK_PF blocks ahead, a share with each query. */
+            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 16 + 16 * h / nq, j0 + QK_PF * 16 + 16 * (h + 1) / nq, n);
             for (int c = 0; c < 4; c++)
                 q64[c] = _mm512_loadu_ps(qh + 16 * c);
             _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) {
