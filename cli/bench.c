@@ -392,10 +392,13 @@ int cmd_bench(int argc, char **argv)
         if (lat)
             printf("sustained: first quarter %.2f t/s, last quarter %.2f t/s; latency p50 %.2f ms, p99 %.2f ms\n",
                    first_q, last_q, p50, p99);
-        if (roofline)
+        if (roofline && n_gen > 0)
             printf("roofline: memory bandwidth %.1f GB/s; decode reads %.1f MB/token, %.1f GB/s = %.0f%% of it%s\n",
                    bw / 1e9, bytes_per_token / 1e6, tgs.mean * bytes_per_token / 1e9, share * 100,
                    share > 1 ? " (the model fits in the caches)" : "");
+        else if (roofline)   /* no tg test: no decode rate to compare */
+            printf("roofline: memory bandwidth %.1f GB/s; decode reads %.1f MB/token\n", bw / 1e9,
+                   bytes_per_token / 1e6);
     }
     free(lat);
     rc = EXIT_OK;

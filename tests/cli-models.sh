@@ -92,6 +92,9 @@ expect_status 0 "$WOOLLY" bench --fast-fp32 -p 16 -n 4 -r 1 --sustained 8 --no-r
 expect_grep '^\| synthetic .*pp16 \|' "$tmp/out"
 expect_grep 'tg4 ' "$tmp/out"
 expect_grep 'latency p50' "$tmp/out"
+# without a tg test the roofline gives the bandwidth and no decode share
+expect_status 0 "$WOOLLY" bench --fast-fp32 -p 0 -n 0 -r 1 --sustained 4 --no-sequence
+expect_grep '^roofline: memory bandwidth [0-9.]+ GB/s; decode reads [0-9.]+ MB/token$' "$tmp/out"
 expect_status 0 "$WOOLLY" bench -m "$m" -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence --json
 expect_grep '"pp": \{"tokens": 8' "$tmp/out"
 expect_status 0 "$WOOLLY" bench -m "$m" --no-mmap -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
