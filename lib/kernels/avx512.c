@@ -690,6 +690,10 @@ static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t l
  * Rows of n % 16 != 0 take the vec_dot (its tail differs per type). */
 #define FT_BLOCK 32
 #define FT_PF 1024  /* bytes of each row prefetched ahead (one token: 5.7 -> 6.7 t/s) */
+/* Every loop of the tile unrolled, so that its 16 accumulators stay in
+ * registers: GCC 12 at -O2 kept them in memory, a load and a store for
+ * each FMA. */
+#define FT_UNROLL _Pragma("GCC unroll 16")
 
 static inline __m512 wrow16(int half, const void *w, size_t i)
 {
@@ -703,26 +707,26 @@ static inline __attribute__((always_inline)) void float_tile(int half, int RT, i
 {
     __m512 acc[4][4];
 
-    for (int r = 0; r < RT; r++)
-        for (int t = 0; t < TT; t++)
+    FT_UNROLL for (int r = 0; r < RT; r++)
+        FT_UNROLL for (int t = 0; t < TT; t++)
             acc[r][t] = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
         __m512 wv[4], av[4];
         const size_t step = (size_t)RT << (6 - half);   /* bytes of the RT rows a step */
-        for (size_t k = 0; k < step; k += 64)
+        FT_UNROLL for (size_t k = 0; k < step; k += 64)
             _mm_prefetch((const char *)w + (size_t)RT * w_stride + (i >> 4) * step + k, _MM_HINT_T1);
-        for (int r = 0; r < RT; r++) {
+        FT_UNROLL for (int r = 0; r < RT; r++) {
             _mm_prefetch((const char *)w + (size_t)r * w_stride + (i << (2 - half)) + FT_PF, _MM_HINT_T0);
             wv[r] = wrow16(half, w + (size_t)r * w_stride, i);
         }
-        for (int t = 0; t < TT; t++)
+        FT_UNROLL for (int t = 0; t < TT; t++)
             av[t] = _mm512_loadu_ps((const float *)(a + (size_t)t * a_stride) + i);
-        for (int r = 0; r < RT; r++)
-            for (int t = 0; t < TT; t++)
+        FT_UNROLL for (int r = 0; r < RT; r++)
+            FT_UNROLL for (int t = 0; t < TT; t++)
                 acc[r][t] = _mm512_fmadd_ps(wv[r], av[t], acc[r][t]);
     }
-    for (int r = 0; r < RT; r++)
-        for (int t = 0; t < TT; t++)
+    FT_UNROLL for (int r = 0; r < RT; r++)
+        FT_UNROLL for (int t = 0; t < TT; t++)
             out[(size_t)t * ldo + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
