@@ -784,14 +784,16 @@ END_TEST
 
 /* Float weights (F32, F16) times float activations: the tiled kernel's
  * outputs are the vec_dot's bits, for lengths of whole 16s and not, row
- * and token counts off the 4 x 4 tile, and more tokens than one block. */
+ * and token counts off the 4 x 4 tile, more tokens than one block, more
+ * rows than a group of them, and rows longer than a chunk of columns
+ * (whole chunks and a partial last one). */
 START_TEST(float_gemm_matches_vec_dot)
 {
-    enum { NR = 11, NT = 37, LDO = NR + 2 };
+    enum { NR = 37, NT = 37, LDO = NR + 2, LMAX = 560 };
     static const woolly_type types[] = { WOOLLY_TYPE_F32, WOOLLY_TYPE_F16 };
-    static const size_t lens[] = { 16, 48, 40, 256 };
-    static float x[256], act[NT][256], want[NT * LDO], got[NT * LDO];
-    static uint8_t w[NR][256 * 4];
+    static const size_t lens[] = { 16, 48, 40, 256, 272, 512, LMAX };
+    static float x[LMAX], act[NT][LMAX], want[NT * LDO], got[NT * LDO];
+    static uint8_t w[NR][LMAX * 4];
     wl_kernels ref, k;
 
     wl_kernels_fill(&ref, 0);

@@ -701,22 +701,30 @@ static inline __m512 wrow16(int half, const void *w, size_t i)
                 : _mm512_loadu_ps((const float *)w + i);
 }
 
-static inline __attribute__((always_inline)) void float_tile(int half, int RT, int TT, size_t n, const uint8_t *w,
-                                                             size_t w_stride, const uint8_t *a, size_t a_stride,
+/* Columns K0..K1 of an RT x TT tile.  KEEP holds the tile's accumulators
+ * between chunks of columns ([r][t] in 4 x 4), FIRST starts them at 0,
+ * LAST adds their lanes into OUT; the FMAs of each output are the
+ * vec_dot's, in its order, whatever the chunks.  PF: the prefetches of a
+ * tile that takes whole rows (one token, few tokens). */
+static inline __attribute__((always_inline)) void float_tile(int half, int RT, int TT, int pf, size_t k0, size_t k1,
+                                                             const uint8_t *w, size_t w_stride, const uint8_t *a,
+                                                             size_t a_stride, __m512 *keep, int first, int last,
                                                              float *out, size_t ldo)
 {
     __m512 acc[4][4];
 
     FT_UNROLL for (int r = 0; r < RT; r++)
         FT_UNROLL for (int t = 0; t < TT; t++)
-            acc[r][t] = _mm512_setzero_ps();
-    for (size_t i = 0; i < n; i += 16) {
+            acc[r][t] = first ? _mm512_setzero_ps() : keep[4 * r + t];
+    for (size_t i = k0; i < k1; i += 16) {
         __m512 wv[4], av[4];
         const size_t step = (size_t)RT << (6 - half);   /* bytes of the RT rows a step */
-        FT_UNROLL for (size_t k = 0; k < step; k += 64)
-            _mm_prefetch((const char *)w + (size_t)RT * w_stride + (i >> 4) * step + k, _MM_HINT_T1);
+        if (pf)
+            FT_UNROLL for (size_t k = 0; k < step; k += 64)
+                _mm_prefetch((const char *)w + (size_t)RT * w_stride + (i >> 4) * step + k, _MM_HINT_T1);
         FT_UNROLL for (int r = 0; r < RT; r++) {
-            _mm_prefetch((const char *)w + (size_t)r * w_stride + (i << (2 - half)) + FT_PF, _MM_HINT_T0);
+            if (pf)
+                _mm_prefetch((const char *)w + (size_t)r * w_stride + (i << (2 - half)) + FT_PF, _MM_HINT_T0);
             wv[r] = wrow16(half, w + (size_t)r * w_stride, i);
         }
         FT_UNROLL for (int t = 0; t < TT; t++)
@@ -726,8 +734,74 @@ static inline __attribute__((always_inline)) void float_tile(int half, int RT, i
                 acc[r][t] = _mm512_fmadd_ps(wv[r], av[t], acc[r][t]);
     }
     FT_UNROLL for (int r = 0; r < RT; r++)
-        FT_UNROLL for (int t = 0; t < TT; t++)
-            out[(size_t)t * ldo + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
+        FT_UNROLL for (int t = 0; t < TT; t++) {
+            if (last)
+                out[(size_t)t * ldo + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
+            else
+                keep[4 * r + t] = acc[r][t];
+        }
+}
+
+#define FT_CASES(CASE)                                                          \
+    switch (rt * 4 + tt - 5) {                                                  \
+    case 0: CASE(1, 1); break;  case 1: CASE(1, 2); break;                      \
+    case 2: CASE(1, 3); break;  case 3: CASE(1, 4); break;                      \
+    case 4: CASE(2, 1); break;  case 5: CASE(2, 2); break;                      \
+    case 6: CASE(2, 3); break;  case 7: CASE(2, 4); break;                      \
+    case 8: CASE(3, 1); break;  case 9: CASE(3, 2); break;                      \
+    case 10: CASE(3, 3); break; case 11: CASE(3, 4); break;                     \
+    case 12: CASE(4, 1); break; case 13: CASE(4, 2); break;                     \
+    case 14: CASE(4, 3); break; default: CASE(4, 4); break;                     \
+    }
+
+/* Many tokens: FT_ROWS rows times FT_BLOCK tokens at a time, their
+ * columns in chunks of FT_KC, so that a chunk of the tokens' activations
+ * (32 KB) stays in L1 for all the rows and a chunk of 4 rows' weights for
+ * all the tokens; the tiles' accumulators wait in KEEP between chunks
+ * (64 KB).  Each row quad's next chunk is prefetched while its tiles run.
+ * F32 TinyLlama-shaped pp512 on a 2-core Zen 5: whole rows a tile (4 rows
+ * and 4 tokens of 2048 floats, 64 KB, more than L1) 73-82 t/s, in chunks
+ * 106-119 (runs in turn); chunks of 256 and 1024 columns, blocks of 64
+ * tokens and activation rows padded off 4 KB strides measured no faster,
+ * 128 columns slower.  Two threads reach about half the FMA peak. */
+#define FT_ROWS 32
+#define FT_KC 512
+#define FT_KTOK 8   /* tokens from which the columns go in chunks */
+
+static void float_chunked(int half, size_t n, const uint8_t *W, size_t w_stride, size_t nr, const uint8_t *A,
+                          size_t a_stride, size_t n_tok, float *out, size_t ldo)
+{
+    __m512 keep[FT_ROWS / 4][FT_BLOCK / 4][16] __attribute__((aligned(64)));
+    const size_t rb = (size_t)FT_KC << (2 - half);   /* bytes of a row's chunk */
+
+    for (size_t t0 = 0; t0 < n_tok; t0 += FT_BLOCK) {
+        const size_t t1 = n_tok - t0 < FT_BLOCK ? n_tok : t0 + FT_BLOCK;
+        for (size_t r0 = 0; r0 < nr; r0 += FT_ROWS) {
+            const size_t r1 = nr - r0 < FT_ROWS ? nr : r0 + FT_ROWS;
+            for (size_t k0 = 0; k0 < n; k0 += FT_KC) {
+                const size_t k1 = n - k0 < FT_KC ? n : k0 + FT_KC;
+                const int first = k0 == 0, last = k1 == n;
+                for (size_t r = r0; r < r1; r += 4) {
+                    const int rt = r1 - r < 4 ? (int)(r1 - r) : 4;
+                    /* The next row quad's chunk, or the first of the next chunk. */
+                    const size_t nrow = r + 4 < r1 ? r + 4 : r0, nk = r + 4 < r1 ? k0 : k1;
+                    if (nk < n)
+                        for (size_t q = nrow; q < nrow + 4 && q < r1; q++)
+                            for (size_t b = 0; b < rb; b += 64)
+                                _mm_prefetch((const char *)W + q * w_stride + (nk << (2 - half)) + b, _MM_HINT_T0);
+                    for (size_t t = t0; t < t1; t += 4) {
+                        const int tt = t1 - t < 4 ? (int)(t1 - t) : 4;
+                        __m512 *kp = keep[(r - r0) / 4][(t - t0) / 4];
+                        const uint8_t *wr = W + r * w_stride, *at = A + t * a_stride;
+                        float *o = out + t * ldo + r;
+#define FT_CHUNK(R, T) float_tile(half, R, T, 0, k0, k1, wr, w_stride, at, a_stride, kp, first, last, o, ldo)
+                        FT_CASES(FT_CHUNK)
+#undef FT_CHUNK
+                    }
+                }
+            }
+        }
+    }
 }
 
 static void float_gemm(int half, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
@@ -742,27 +816,19 @@ static void float_gemm(int half, size_t n, const void *w, size_t w_stride, size_
                 out[t * ldo + r] = dot(n, W + r * w_stride, A + t * a_stride);
         return;
     }
-    for (size_t t0 = 0; t0 < n_tok; t0 += FT_BLOCK) {
-        size_t t1 = n_tok - t0 < FT_BLOCK ? n_tok : t0 + FT_BLOCK;
-        for (size_t r = 0; r < nr; r += 4) {
-            int rt = nr - r < 4 ? (int)(nr - r) : 4;
-            for (size_t t = t0; t < t1; t += 4) {
-                int tt = t1 - t < 4 ? (int)(t1 - t) : 4;
-                const uint8_t *wr = W + r * w_stride, *at = A + t * a_stride;
-                float *o = out + t * ldo + r;
-#define FT_CASE(R, T) float_tile(half, R, T, n, wr, w_stride, at, a_stride, o, ldo)
-                switch (rt * 4 + tt - 5) {
-                case 0: FT_CASE(1, 1); break;  case 1: FT_CASE(1, 2); break;
-                case 2: FT_CASE(1, 3); break;  case 3: FT_CASE(1, 4); break;
-                case 4: FT_CASE(2, 1); break;  case 5: FT_CASE(2, 2); break;
-                case 6: FT_CASE(2, 3); break;  case 7: FT_CASE(2, 4); break;
-                case 8: FT_CASE(3, 1); break;  case 9: FT_CASE(3, 2); break;
-                case 10: FT_CASE(3, 3); break; case 11: FT_CASE(3, 4); break;
-                case 12: FT_CASE(4, 1); break; case 13: FT_CASE(4, 2); break;
-                case 14: FT_CASE(4, 3); break; default: FT_CASE(4, 4); break;
-                }
-#undef FT_CASE
-            }
+    if (n_tok >= FT_KTOK) {
+        float_chunked(half, n, W, w_stride, nr, A, a_stride, n_tok, out, ldo);
+        return;
+    }
+    for (size_t r = 0; r < nr; r += 4) {
+        const int rt = nr - r < 4 ? (int)(nr - r) : 4;
+        for (size_t t = 0; t < n_tok; t += 4) {
+            const int tt = n_tok - t < 4 ? (int)(n_tok - t) : 4;
+            const uint8_t *wr = W + r * w_stride, *at = A + t * a_stride;
+            float *o = out + t * ldo + r;
+#define FT_ROW(R, T) float_tile(half, R, T, 1, 0, n, wr, w_stride, at, a_stride, NULL, 1, 1, o, ldo)
+            FT_CASES(FT_ROW)
+#undef FT_ROW
         }
     }
 }
