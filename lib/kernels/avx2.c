@@ -99,10 +99,10 @@ static inline __m256 qk_lanes(size_t hd, const float *q, const float *k)
 {
     __m256 lo[4], hi[4];
 
-    for (int a = 0; a < 4; a++)
+    _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++)
         lo[a] = hi[a] = _mm256_setzero_ps();
     for (size_t i = 0; i < hd; i += 64)
-        for (int a = 0; a < 4; a++) {
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) {
             lo[a] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16 * a), _mm256_loadu_ps(k + i + 16 * a), lo[a]);
             hi[a] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16 * a + 8), _mm256_loadu_ps(k + i + 16 * a + 8), hi[a]);
         }
@@ -138,10 +138,10 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
             __m256 T[8], U[4], V[2];
             _Pragma("GCC unroll 8") for (size_t p = 0; p < 8; p++)
                 T[p] = qk_lanes(hd, qh, k + (j0 + (p < nk ? p : 0)) * ldk);
-            for (int i = 0; i < 4; i++)
+            _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++)
                 U[i] = _mm256_add_ps(_mm256_permute2f128_ps(T[i], T[i + 4], 0x20),
                                      _mm256_permute2f128_ps(T[i], T[i + 4], 0x31));
-            for (int i = 0; i < 2; i++)
+            _Pragma("GCC unroll 2") for (int i = 0; i < 2; i++)
                 V[i] = _mm256_add_ps(_mm256_shuffle_ps(U[2 * i], U[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
                                      _mm256_shuffle_ps(U[2 * i], U[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
             __m256 D = _mm256_add_ps(_mm256_shuffle_ps(V[0], V[1], _MM_SHUFFLE(2, 0, 2, 0)),
