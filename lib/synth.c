@@ -440,26 +440,27 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     }
     nth = thread_count(&p);
     max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
+    const size_t bytes = (size_t)woolly_synth_bytes(&p);
     m = calloc(1, sizeof *m);
-    data = wl_alloc_weights((size_t)woolly_synth_bytes(&p));
+    data = wl_alloc_weights(bytes);
     rows = malloc((size_t)nth * max_cols * sizeof *rows);
     pool = wl_pool_new(nth);
     if (m)
         m->layers = calloc(p.n_layer, sizeof *m->layers);
     if (!m || !data || !rows || !pool || !m->layers) {
         wl_errbuf(err, errsize, "out of memory for a synthetic model of %llu bytes",
-                  (unsigned long long)woolly_synth_bytes(&p));
+                  (unsigned long long)bytes);
         if (m)
             free(m->layers);
         free(m);
-        wl_free_weights(data, (size_t)woolly_synth_bytes(&p));
+        wl_free_weights(data, bytes);
         free(rows);
         wl_pool_free(pool);
         woolly_vocab_free(vocab);
         return WOOLLY_ERR_NOMEM;
     }
     m->owned = data;
-    m->owned_size = (size_t)woolly_synth_bytes(&p);
+    m->owned_size = bytes;
     m->vocab = vocab;
     snprintf(m->arch_name, sizeof m->arch_name, "llama");
     m->arch = WL_ARCH_LLAMA;
@@ -477,7 +478,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
         m->n_params += s.rows * s.cols;
         data += tensor_bytes(&p, s);
     }
-    m->n_bytes = woolly_synth_bytes(&p);
+    m->n_bytes = bytes;
     free(rows);
     wl_pool_free(pool);
     *out = m;

@@ -134,7 +134,7 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
         for (size_t h = 0; h < nq; h++) {
             const float *qh = q + h * ldq;
             const size_t nk = n - j0 < 8 ? n - j0 : 8;
-            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 8 + 8 * h / nq, j0 + QK_PF * 8 + 8 * (h + 1) / nq, n);
+            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 8, 8, h, nq, n);
             __m256 T[8], U[4], V[2];
             _Pragma("GCC unroll 8") for (size_t p = 0; p < 8; p++)
                 T[p] = qk_lanes(hd, qh, k + (j0 + (p < nk ? p : 0)) * ldk);

@@ -120,7 +120,7 @@ static void qk_scores(size_t n, size_t hd, size_t nq, const float *q, size_t ldq
             const float *qh = q + h * ldq;
             __m512 q64[4], A[8], B[4], C[2];
             /* The keys QK_PF blocks ahead, a share with each query. */
-            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 16 + 16 * h / nq, j0 + QK_PF * 16 + 16 * (h + 1) / nq, n);
+            wl_prefetch_keys(k, ldk, hd, j0 + QK_PF * 16, 16, h, nq, n);
             for (int c = 0; c < 4; c++)
                 q64[c] = _mm512_loadu_ps(qh + 16 * c);
             _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) {
@@ -682,11 +682,12 @@ static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t l
  * vec_dot's own chain (one 16-lane FMA accumulator, then
  * _mm512_reduce_add_ps), so every output has the vec_dot's bits: a row's
  * vector is loaded once for 4 tokens, a token's for 4 rows, and a single
- * token's rows no longer wait on one FMA latency each.  Tokens go in
- * blocks of FT_BLOCK, whose activations stay in L2 while the rows pass;
- * each row is prefetched FT_PF bytes ahead into L1, and the next tile's
- * rows in address order into L2 (one stream the L2 streamer follows: one
- * token 6.8 -> 7.1 t/s on the TinyLlama shape).
+ * token's rows no longer wait on one FMA latency each.  Fewer than
+ * FT_KTOK tokens take whole rows a tile: each row is prefetched FT_PF
+ * bytes ahead into L1, and the next tile's rows in address order into L2
+ * (one stream the L2 streamer follows: one token 6.8 -> 7.1 t/s on the
+ * TinyLlama shape).  More tokens go in blocks of FT_BLOCK and the columns
+ * in chunks (float_chunked).
  * Rows of n % 16 != 0 take the vec_dot (its tail differs per type). */
 #define FT_BLOCK 32
 #define FT_PF 1024  /* bytes of each row prefetched ahead (one token: 5.7 -> 6.7 t/s) */

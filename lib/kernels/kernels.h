@@ -116,13 +116,18 @@ typedef struct wl_kernels {
     wl_type_kernels type[WOOLLY_TYPE_COUNT];
 } wl_kernels;
 
-/* qk_scores' keys J0..J1 (those below N) of HD floats, rows LDK apart,
- * prefetched into L1: a GQA group's keys are 256 of every 1024 bytes of
- * the cache, which the hardware prefetchers did not follow (one thread
- * scored keys streamed from memory at 9 GB/s without, 14 GB/s with). */
-static inline void wl_prefetch_keys(const float *k, size_t ldk, size_t hd, size_t j0, size_t j1, size_t n)
+/* qk_scores' keys of HD floats, rows LDK apart, prefetched into L1: query
+ * H of NQ takes its share of the BLOCK keys from J (those below N), so
+ * that the queries of a group prefetch the block between them.  A GQA
+ * group's keys are 256 of every 1024 bytes of the cache, which the
+ * hardware prefetchers did not follow (one thread scored keys streamed
+ * from memory at 9 GB/s without, 14 GB/s with). */
+static inline void wl_prefetch_keys(const float *k, size_t ldk, size_t hd, size_t j, size_t block, size_t h,
+                                    size_t nq, size_t n)
 {
-    for (size_t j = j0; j < j1 && j < n; j++)
+    const size_t j0 = j + block * h / nq, j1 = j + block * (h + 1) / nq;
+
+    for (j = j0; j < j1 && j < n; j++)
         for (size_t c = 0; c < hd * sizeof(float); c += 64)
             __builtin_prefetch((const char *)(k + j * ldk) + c, 0, 3);
 }
