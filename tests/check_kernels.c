@@ -128,10 +128,10 @@ START_TEST(gemm_i8_is_exact)
         for (size_t i = 0; i < n * ldb; i++)
             b[i] = (int8_t)(tu_rand(&seed) >> 56);
         wl_gemm_i8_scalar(m, n, kk, a, lda, b, ldb, ref, ldc);
-        for (size_t msk = 0; msk < TU_N_LEVELS; msk++) {
-            if (!tu_runnable(tu_level_masks[msk]))
+        for (size_t msk = 0; msk < TU_N_RUNS; msk++) {
+            const char *name = tu_fill_run(&k, msk);
+            if (!name)
                 continue;
-            const char *name = wl_kernels_fill(&k, tu_level_masks[msk]);
             memset(got, 0, m * ldc * sizeof *got);
             k.gemm_i8(m, n, kk, a, lda, b, ldb, got, ldc);
             for (size_t i = 0; i < m; i++)
@@ -455,6 +455,30 @@ START_TEST(llama_order_kernels_match_scalar)
 }
 END_TEST
 
+/* The AMX kernels (on the emulated tiles where the suite has them, on the
+ * CPU's own where it has AMX) pass their check against the VNNI kernels at
+ * start-up and take the Q4_0 and Q8_0 products over; gemm_levels_match_scalar
+ * (check_quant) then checks their bits. */
+START_TEST(amx_tiles_take_the_products)
+{
+    const unsigned vnni_mask = WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI;
+    static const woolly_type types[] = { WOOLLY_TYPE_Q4_0, WOOLLY_TYPE_Q8_0 };
+    wl_kernels vnni, k;
+
+    if (!tu_runnable(vnni_mask))
+        return;
+    wl_kernels_fill(&vnni, vnni_mask);
+    for (size_t r = 0; r < TU_N_RUNS; r++) {
+        const char *name = tu_fill_run(&k, r);
+        if (!name || strncmp(name, "amx", 3) != 0)
+            continue;
+        for (size_t t = 0; t < 2; t++)
+            ck_assert_msg(k.type[types[t]].gemm && k.type[types[t]].gemm != vnni.type[types[t]].gemm,
+                          "%s: %s products left to the VNNI kernels", name, woolly_type_name(types[t]));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -465,6 +489,7 @@ int main(void)
     tcase_add_test(tc, dot_i8_is_exact);
     tcase_add_test(tc, dot_bf16_matches_scalar);
     tcase_add_test(tc, gemm_i8_is_exact);
+    tcase_add_test(tc, amx_tiles_take_the_products);
     tcase_add_test(tc, type_kernels_match_scalar);
     tcase_add_test(tc, llama_order_kernels_match_scalar);
     tcase_add_test(tc, ggml_expf_is_accurate);

@@ -646,11 +646,9 @@ static void gemm_at_every_level(woolly_type type, size_t n, const void *w, size_
 {
     wl_kernels k;
 
-    for (size_t m = 0; m < TU_N_LEVELS; m++) {
-        if (!tu_runnable(tu_level_masks[m]))
-            continue;
-        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
-        if (!k.type[type].gemm)
+    for (size_t m = 0; m < TU_N_RUNS; m++) {
+        const char *name = tu_fill_run(&k, m);
+        if (!name || !k.type[type].gemm)
             continue;
         for (size_t nr = nr0; nr <= nr_max; nr += nr_step)
             for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {

@@ -43,6 +43,35 @@ static inline int tu_runnable(unsigned mask)
     return (mask & here) == mask;
 }
 
+#ifdef WOOLLY_KERNELS_H
+/* For suites that include kernels.h: the runs of the kernels they check,
+ * every level of tu_level_masks and, where the suite links amx.c's build
+ * on emulated tiles (TU_AMX_EMULATED), that build over the VNNI level. */
+# ifdef TU_AMX_EMULATED
+void wl_kernels_init_amx_emulated(wl_kernels *k);
+#  define TU_N_RUNS (TU_N_LEVELS + 1)
+# else
+#  define TU_N_RUNS TU_N_LEVELS
+# endif
+
+/* Fill K with run R's kernels; returns their name, or NULL where this build
+ * or this machine cannot run them. */
+static inline const char *tu_fill_run(wl_kernels *k, size_t r)
+{
+    if (r < TU_N_LEVELS)
+        return tu_runnable(tu_level_masks[r]) ? wl_kernels_fill(k, tu_level_masks[r]) : NULL;
+# ifdef TU_AMX_EMULATED
+    const unsigned vnni = WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI;
+    if (tu_runnable(vnni)) {
+        wl_kernels_fill(k, vnni);
+        wl_kernels_init_amx_emulated(k);
+        return "amx (emulated tiles)";
+    }
+# endif
+    return NULL;
+}
+#endif
+
 /* The reference directory, or NULL when absent (tests then skip, exit 77). */
 static inline const char *tu_ref_dir(void)
 {
