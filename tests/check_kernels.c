@@ -457,12 +457,12 @@ END_TEST
 
 /* The AMX kernels (on the emulated tiles where the suite has them, on the
  * CPU's own where it has AMX) pass their check against the VNNI kernels at
- * start-up and take the Q4_0 and Q8_0 products over; gemm_levels_match_scalar
+ * start-up and take the Q4_0, Q8_0, Q4_K and Q6_K products over; gemm_levels_match_scalar
  * (check_quant) then checks their bits. */
 START_TEST(amx_tiles_take_the_products)
 {
     const unsigned vnni_mask = WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI;
-    static const woolly_type types[] = { WOOLLY_TYPE_Q4_0, WOOLLY_TYPE_Q8_0 };
+    static const woolly_type types[] = { WOOLLY_TYPE_Q4_0, WOOLLY_TYPE_Q8_0, WOOLLY_TYPE_Q4_K, WOOLLY_TYPE_Q6_K };
     wl_kernels vnni, k;
 
     if (!tu_runnable(vnni_mask))
@@ -472,7 +472,7 @@ START_TEST(amx_tiles_take_the_products)
         const char *name = tu_fill_run(&k, r);
         if (!name || strncmp(name, "amx", 3) != 0)
             continue;
-        for (size_t t = 0; t < 2; t++)
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
             ck_assert_msg(k.type[types[t]].gemm && k.type[types[t]].gemm != vnni.type[types[t]].gemm,
                           "%s: %s products left to the VNNI kernels", name, woolly_type_name(types[t]));
     }

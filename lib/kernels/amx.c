@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "kernels/rows16.h"
+#include "kernels/strips-k.h"
 #include "quant.h"
 
 #ifdef WL_AMX_EMULATE
@@ -129,6 +130,20 @@ typedef void (*gemm_fn)(size_t n, const void *w, size_t w_stride, size_t nr, con
 /* The VNNI level's kernels, for what the tiles leave. */
 static gemm_fn vnni_q4_0, vnni_q8_0;
 
+/* What the tiles leave to REST: the tokens past NT16 of the first NR16
+ * rows, and every token of the rows past NR16 (AUX_BYTES of aux a token). */
+static void rest_of(gemm_fn rest, size_t nr16, size_t nt16, size_t aux_bytes, size_t n, const void *w,
+                    size_t w_stride, size_t nr, const void *a, size_t a_stride, const void *aux, size_t n_tok,
+                    float *out, size_t ldo)
+{
+    if (nt16 < n_tok)
+        rest(n, w, w_stride, nr16, (const uint8_t *)a + nt16 * a_stride, a_stride,
+             (const uint8_t *)aux + nt16 * aux_bytes, n_tok - nt16, out + nt16 * ldo, ldo);
+    if (nr16 < nr)
+        rest(n, (const uint8_t *)w + nr16 * w_stride, w_stride, nr - nr16, a, a_stride, aux, n_tok, out + nr16,
+             ldo);
+}
+
 typedef struct {
     int8_t q[KCB][8][64];   /* block b: row g holds quants 4g..4g+3 of each of the 16 rows */
     __m512 d[KCB];          /* the rows' scales */
@@ -239,12 +254,7 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
         }
     }
     TILE_RELEASE();
-    if (nt16 < n_tok)
-        rest(n, w, w_stride, nr16, (const uint8_t *)a + nt16 * a_stride, a_stride, aux + nt16 * nb,
-             n_tok - nt16, out + nt16 * ldo, ldo);
-    if (nr16 < nr)
-        rest(n, (const uint8_t *)w + nr16 * w_stride, w_stride, nr - nr16, a, a_stride, vaux, n_tok, out + nr16,
-             ldo);
+    rest_of(rest, nr16, nt16, nb * sizeof *aux, n, w, w_stride, nr, a, a_stride, vaux, n_tok, out, ldo);
 }
 
 static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
@@ -259,61 +269,225 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
     tiles(pack_q8_0, sizeof(wl_block_q8_0), vnni_q8_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
+/* ---- Q4_K and Q6_K weights, Q8_K activations, many tokens -----------------
+ *
+ * A sub-block of 32 (Q4_K) or group of 16 (Q6_K) for 16 tokens times 16
+ * rows is one TDPBSSD: A the tokens' quants from the activation rows, B
+ * the group's dwords of the strip vnni.c packs (strips-k.h), which are
+ * already in the tile's order; the quants are 0..15 and 0..63, so their
+ * bytes are the same signed.  A super-block's groups go through two sets
+ * of tiles into C, and then each token's integer parts and float chain are
+ * those of vnni.c's tile_k: the scaled groups' sums (Q6_K: each from its
+ * -32 * bsums) by vpdpwssd where they fit in int16, else by vpmulld; for
+ * Q4_K the mins times the sub-blocks' sums; then acc = fma(isum, d * da,
+ * acc) and fma(mins, -dmin * da, acc). */
+
+static gemm_fn vnni_q4_k, vnni_q6_k;
+
+/* The NG groups' sums of super-block B of the strip for 16 tokens (A at
+ * AT, rows A_STRIDE apart) into C[g]. */
+static inline void k_group_sums(const stripk *S, size_t b, int q6, const uint8_t *at, size_t a_stride,
+                                int32_t c[16][TT][TR])
+{
+    const int ng = q6 ? 16 : 8, dw = 64 / ng;   /* groups; dwords a group (B's rows) */
+
+    for (int g = 0; g < ng; g += 2) {
+        TILE_LOADD(2, at + (size_t)(4 * dw * g), a_stride);
+        TILE_LOADD(4, &S->w[b][dw * g], 64);
+        TILE_LOADD(3, at + (size_t)(4 * dw * (g + 1)), a_stride);
+        TILE_LOADD(5, &S->w[b][dw * (g + 1)], 64);
+        TILE_ZERO(0);
+        TILE_ZERO(1);
+        TILE_DPBSSD(0, 2, 4);
+        TILE_DPBSSD(1, 3, 5);
+        TILE_STORED(0, c[g], TR * sizeof(int32_t));
+        TILE_STORED(1, c[g + 1], TR * sizeof(int32_t));
+    }
+}
+
+/* Token T's part of super-block B from the group sums C into ACC. */
+static inline __attribute__((always_inline)) __m512 k_token(const stripk *S, size_t b, int q6,
+                                                            const int32_t c[16][TT][TR], int t,
+                                                            const wl_block_q8_k *at, const wl_q8_k_aux *x,
+                                                            __m512 acc)
+{
+    const int ng = q6 ? 16 : 8, fit = x->fit16 & (q6 ? 2 : 1);
+    const __m512 da = _mm512_set1_ps(at->d);
+    __m512i is = _mm512_setzero_si512();
+
+    for (int g = 0; g < ng; g++) {
+        __m512i s = _mm512_load_si512(c[g][t]), sc = S->sc[b][g];
+        if (q6)
+            s = _mm512_add_epi32(s, _mm512_set1_epi32(x->neg32[g]));
+        if (fit)
+            is = _mm512_dpwssd_epi32(is, s, sc);
+        else
+            is = _mm512_add_epi32(is, _mm512_mullo_epi32(s, q6 ? _mm512_srai_epi32(_mm512_slli_epi32(sc, 16), 16) : sc));
+    }
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(S->d[b], da), acc);
+    if (!q6) {
+        __m512i mn = _mm512_setzero_si512();
+        for (int p = 0; p < 4; p++) {
+            int32_t pair;
+            memcpy(&pair, x->sum32 + 2 * p, sizeof pair);
+            mn = _mm512_dpwssd_epi32(mn, S->pair[b][p], _mm512_set1_epi32(pair));
+        }
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(S->dmin[b], da), acc);
+    }
+    return acc;
+}
+
+static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                    size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
+{
+    /* C: tiles 0 and 1; A: 2 and 3 (16 tokens x a group's bytes); B: 4 and
+     * 5 (a group's dwords of 16 rows). */
+    static const uint8_t rows4[8] = { TT, TT, TT, TT, 8, 8 }, rows6[8] = { TT, TT, TT, TT, 4, 4 };
+    static const uint16_t colsb4[8] = { 64, 64, 32, 32, 64, 64 }, colsb6[8] = { 64, 64, 16, 16, 64, 64 };
+    const wl_q8_k_aux *aux = vaux;
+    const size_t wbytes = q6 ? sizeof(wl_block_q6_k) : sizeof(wl_block_q4_k);
+    const size_t nb = n / WL_QK_K, nr16 = nr / TR * TR, nt16 = n_tok / TT * TT;
+    stripk S __attribute__((aligned(64)));
+    int32_t c[16][TT][TR] __attribute__((aligned(64)));
+
+    if (nr16 == 0 || nt16 == 0) {
+        rest(n, w, w_stride, nr, a, a_stride, vaux, n_tok, out, ldo);
+        return;
+    }
+    configure(q6 ? rows6 : rows4, q6 ? colsb6 : colsb4);
+    for (size_t r0 = 0; r0 < nr16; r0 += TR) {
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        for (size_t k0 = 0; k0 < nb; k0 += KCK) {
+            const size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
+            if (q6)
+                pack_q6_k(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn);
+            else
+                pack_q4_k(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn);
+            for (size_t t0 = 0; t0 < nt16; t0 += TT) {
+                __m512 acc[TT];
+                float *o = out + t0 * ldo + r0;
+                const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + t0 * a_stride) + k0;
+                for (int t = 0; t < TT; t++)
+                    acc[t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + (size_t)t * ldo);
+                for (size_t b = 0; b < kn; b++) {
+                    k_group_sums(&S, b, q6, (const uint8_t *)at[b].qs, a_stride, c);
+                    for (int t = 0; t < TT; t++) {
+                        const wl_block_q8_k *ab =
+                            (const wl_block_q8_k *)((const uint8_t *)(at + b) + (size_t)t * a_stride);
+                        acc[t] = k_token(&S, b, q6, c, t, ab, &aux[(t0 + (size_t)t) * nb + k0 + b], acc[t]);
+                    }
+                }
+                for (int t = 0; t < TT; t++)
+                    _mm512_storeu_ps(o + (size_t)t * ldo, acc[t]);
+            }
+        }
+    }
+    TILE_RELEASE();
+    rest_of(rest, nr16, nt16, nb * sizeof *aux, n, w, w_stride, nr, a, a_stride, vaux, n_tok, out, ldo);
+}
+
+static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    tiles_k(0, vnni_q4_k, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                      const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    tiles_k(1, vnni_q6_k, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
 /* ---- the check at start-up ------------------------------------------------
  * The tile kernels have been checked on the emulation only: before they
  * are used, one product of each type is computed both ways on
  * pseudo-random data, and a CPU whose tiles disagree with the VNNI
  * kernels keeps those. */
 
-enum { CK_ROWS = 2 * TR, CK_TOK = TT + 3, CK_BLOCKS = 3 };
+enum { CK_ROWS = 2 * TR, CK_TOK = TT + 3, CK_BYTES = 2 * WL_QK_K * 2 };
+
+static uint32_t ck_next(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 24;
+}
 
 static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni)
 {
-    const size_t wbytes = woolly_type_block_bytes(type), n = CK_BLOCKS * WL_QK;
-    uint8_t w[CK_ROWS * CK_BLOCKS * sizeof(wl_block_q8_0)];
-    wl_block_q8_0 a[CK_TOK * CK_BLOCKS];
-    wl_q8_0_aux aux[CK_TOK * CK_BLOCKS];
+    const int kq = type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K;
+    const size_t bs = kq ? WL_QK_K : WL_QK, n = kq ? 2 * WL_QK_K : 3 * WL_QK;
+    const size_t wrow = n / bs * woolly_type_block_bytes(type);
+    const size_t arow = kq ? n / bs * sizeof(wl_block_q8_k) : n / bs * sizeof(wl_block_q8_0);
+    uint8_t w[CK_ROWS * CK_BYTES], a[CK_TOK * CK_BYTES] __attribute__((aligned(64)));
+    wl_q8_k_aux kaux[CK_TOK * 2];
+    wl_q8_0_aux aux0[CK_TOK * 3];
     float got[CK_TOK * CK_ROWS], want[CK_TOK * CK_ROWS];
     uint32_t s = 12345;
 
-    for (size_t i = 0; i < sizeof w; i++) {
-        s = s * 1664525u + 1013904223u;
-        w[i] = (uint8_t)(s >> 24);
-    }
-    for (size_t i = 0; i < CK_ROWS * CK_BLOCKS; i++) {
-        uint16_t d = (uint16_t)(0x2C00 + (i * 37 % 1024));   /* 1/16 .. 1/8 */
-        memcpy(w + i * wbytes, &d, 2);
-    }
-    for (size_t i = 0; i < CK_TOK * CK_BLOCKS; i++) {
-        a[i].d = (uint16_t)(0x2000 + (i * 53 % 1024));
-        for (int j = 0; j < WL_QK; j++) {
-            s = s * 1664525u + 1013904223u;
-            a[i].qs[j] = (int8_t)(s >> 24);
-        }
+    for (size_t i = 0; i < CK_ROWS * wrow; i++)
+        w[i] = (uint8_t)ck_next(&s);
+    for (size_t i = 0; i < CK_ROWS * n / bs; i++) {
+        /* The f16 scales: 1/16 .. 1/8 (Q4_K's d and dmin; Q6_K's d last). */
+        uint8_t *blk = w + i * woolly_type_block_bytes(type);
+        uint16_t d = (uint16_t)(0x2C00 + (i * 37 % 1024));
+        memcpy(type == WOOLLY_TYPE_Q6_K ? blk + offsetof(wl_block_q6_k, d) : blk, &d, 2);
+        if (type == WOOLLY_TYPE_Q4_K)
+            memcpy(blk + 2, &d, 2);
     }
     for (size_t t = 0; t < CK_TOK; t++)
-        wl_q8_0_aux_fill(&a[t * CK_BLOCKS], n, &aux[t * CK_BLOCKS]);
-    tiled(n, w, CK_BLOCKS * wbytes, CK_ROWS, a, CK_BLOCKS * sizeof a[0], aux, CK_TOK, got, CK_ROWS);
-    vnni(n, w, CK_BLOCKS * wbytes, CK_ROWS, a, CK_BLOCKS * sizeof a[0], aux, CK_TOK, want, CK_ROWS);
+        for (size_t i = 0; i < n / bs; i++) {
+            if (kq) {
+                wl_block_q8_k *blk = (wl_block_q8_k *)(a + t * arow) + i;
+                blk->d = 1.0f / (float)(100 + t + i);
+                for (int g = 0; g < WL_QK_K / 16; g++) {
+                    blk->bsums[g] = 0;
+                    for (int j = 0; j < 16; j++) {
+                        blk->qs[16 * g + j] = (int8_t)ck_next(&s);
+                        blk->bsums[g] = (int16_t)(blk->bsums[g] + blk->qs[16 * g + j]);
+                    }
+                }
+            } else {
+                wl_block_q8_0 *blk = (wl_block_q8_0 *)(a + t * arow) + i;
+                blk->d = (uint16_t)(0x2000 + ((t * 3 + i) * 53 % 1024));
+                for (int j = 0; j < WL_QK; j++)
+                    blk->qs[j] = (int8_t)ck_next(&s);
+            }
+        }
+    for (size_t t = 0; t < CK_TOK; t++) {
+        if (kq)
+            wl_q8_k_aux_fill(a + t * arow, n, kaux + t * (n / bs));
+        else
+            wl_q8_0_aux_fill(a + t * arow, n, aux0 + t * (n / bs));
+    }
+    const void *aux = kq ? (const void *)kaux : (const void *)aux0;
+    tiled(n, w, wrow, CK_ROWS, a, arow, aux, CK_TOK, got, CK_ROWS);
+    vnni(n, w, wrow, CK_ROWS, a, arow, aux, CK_TOK, want, CK_ROWS);
     return memcmp(got, want, sizeof got) == 0;
+}
+
+/* The level below's kernel of TYPE in *KEEP (always VNNI's, whatever table
+ * is filled); the tiles' in its place where they agree with it. */
+static void take_over(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn *keep)
+{
+    wl_type_kernels *tk = &k->type[type];
+
+    if (tk->gemm && tk->gemm != tiled)
+        *keep = tk->gemm;
+    if (!*keep)
+        return;
+    if (!agrees(type, tiled, *keep)) {
+        wl_log(WOOLLY_LOG_WARN, "the AMX tiles' %s products differ from the VNNI kernels'; AMX not used for them",
+               woolly_type_name(type));
+        return;
+    }
+    tk->gemm = tiled;
 }
 
 void wl_kernels_init_amx(wl_kernels *k)
 {
-    wl_type_kernels *q4 = &k->type[WOOLLY_TYPE_Q4_0], *q8 = &k->type[WOOLLY_TYPE_Q8_0];
-
     k->gemm_i8 = gemm_i8;
-    /* The level below (always VNNI's, whatever table is filled). */
-    if (q4->gemm && q4->gemm != q4_0_gemm)
-        vnni_q4_0 = q4->gemm;
-    if (q8->gemm && q8->gemm != q8_0_gemm)
-        vnni_q8_0 = q8->gemm;
-    if (!vnni_q4_0 || !vnni_q8_0)
-        return;
-    if (!agrees(WOOLLY_TYPE_Q4_0, q4_0_gemm, vnni_q4_0) || !agrees(WOOLLY_TYPE_Q8_0, q8_0_gemm, vnni_q8_0)) {
-        wl_log(WOOLLY_LOG_WARN, "the AMX tiles' products differ from the VNNI kernels'; AMX kernels not used");
-        return;
-    }
-    q4->gemm = q4_0_gemm;
-    q8->gemm = q8_0_gemm;
+    take_over(k, WOOLLY_TYPE_Q4_0, q4_0_gemm, &vnni_q4_0);
+    take_over(k, WOOLLY_TYPE_Q8_0, q8_0_gemm, &vnni_q8_0);
+    take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, &vnni_q4_k);
+    take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, &vnni_q6_k);
 }

@@ -49,4 +49,33 @@ static inline __m512 rows16_f16(const uint8_t *p, size_t stride)
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h));
 }
 
+/* Byte offsets of 16 rows STRIDE apart, for gather. */
+static inline __m512i row_index(size_t w_stride)
+{
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                              _mm512_set1_epi32((int)w_stride));
+}
+
+/* The dwords at P of the rows of M (IDX: row_index), lane r row r; 0 elsewhere. */
+static inline __m512i gather(__mmask16 m, __m512i idx, const uint8_t *p)
+{
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
+}
+
+/* The f16 in the low (HIGH: high) half of each dword, as floats. */
+static inline __m512 f16_lanes(__m512i v, int high)
+{
+    if (high)
+        v = _mm512_srli_epi32(v, 16);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
+}
+
+/* The 4 * N dwords at P of each of 16 rows (STRIDE apart), as T[i]: lane
+ * r holds dword i of row r (rows16_dwords4 on each 16 bytes). */
+static inline __attribute__((always_inline)) void rows16_dwords(const uint8_t *p, size_t stride, int n, __m512i *T)
+{
+    for (int j = 0; j < n; j++)
+        rows16_dwords4(p + 16 * j, stride, T + 4 * j);
+}
+
 #endif

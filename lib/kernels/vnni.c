@@ -7,6 +7,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/rows16.h"
+#include "kernels/strips-k.h"
 #define WL_X86_VNNI 1
 #include "kernels/x86-quant.h"
 
@@ -48,31 +49,12 @@ static int32_t dot_i8(size_t n, const int8_t *x, const int8_t *y)
 #define GT 8         /* tokens per tile */
 #define UNROLL _Pragma("GCC unroll 16")
 
-static inline __m512i row_index(size_t w_stride)
-{
-    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                              _mm512_set1_epi32((int)w_stride));
-}
-
-static inline __m512i gather(__mmask16 m, __m512i idx, const uint8_t *p)
-{
-    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
-}
-
 static inline __m512i bcast32(const void *p)
 {
     int32_t v;
 
     memcpy(&v, p, sizeof v);
     return _mm512_set1_epi32(v);
-}
-
-/* The f16 in the low (HIGH: high) half of each dword, as floats. */
-static inline __m512 f16_lanes(__m512i v, int high)
-{
-    if (high)
-        v = _mm512_srli_epi32(v, 16);
-    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
 }
 
 static inline __m512 load_acc(int first, __mmask16 m, const float *p)
@@ -188,14 +170,6 @@ typedef struct {
     __m512i w[KC32][8];   /* group g: elements 4g..4g+3, plus 128 (q4_0: q + 120) */
     __m512 d[KC32];
 } strip32;
-
-/* The 4 * N dwords at P of each of 16 rows (STRIDE apart), as T[i]: lane
- * r holds dword i of row r (rows16_dwords4 on each 16 bytes). */
-static inline __attribute__((always_inline)) void rows16_dwords(const uint8_t *p, size_t stride, int n, __m512i *T)
-{
-    for (int j = 0; j < n; j++)
-        rows16_dwords4(p + 16 * j, stride, T + 4 * j);
-}
 
 /* A chunk of a strip: whole strips (M all ones) from rows16_dwords4, the
  * last, partial one from masked gathers. */
@@ -523,98 +497,6 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
 /* ---- Q4_K and Q6_K weights, Q8_K activations ---- */
 
 #define ROW_PF 1     /* one token: rows ahead whose bytes are prefetched (rows are short) */
-#define KCK 8        /* super-blocks per chunk (two strips of Q6_K: half) */
-
-typedef struct {
-    __m512i w[KCK][64];   /* dword i: elements 4i..4i+3 (0..15 q4_k, 0..63 q6_k) */
-    __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16), 16 bits */
-    __m512i pair[KCK][4]; /* q4_k: int16 pairs of mins 2p, 2p+1 */
-    __m512 d[KCK], dmin[KCK];   /* dmin: negated */
-} stripk;
-
-/* A chunk of a Q4_K strip.  The 6-bit scales and mins of the 16 rows
- * come from the dwords of their 12 bytes with a lane a row, as
- * wl_q4_k_scales unpacks them: byte j of U0 (U1) the scale (min) of
- * sub-block j < 4 and the top 2 bits of that of j + 4, whose low 4 bits
- * are the low (high) nibble of byte j of U2. */
-static void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
-{
-    const __m512i low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi32(63), two = _mm512_set1_epi32(3);
-
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
-        __m512i h[4], q[32], sc[8], mn[8];   /* h: d and dmin, U0, U1, U2 */
-        if (m == 0xFFFF) {
-            rows16_dwords4(w, w_stride, h);
-            rows16_dwords(w + offsetof(wl_block_q4_k, qs), w_stride, 8, q);
-        } else {
-            for (int i = 0; i < 4; i++)
-                h[i] = gather(m, idx, w + 4 * i);
-            for (int i = 0; i < 32; i++)
-                q[i] = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 4 * i);
-        }
-        S->d[b] = f16_lanes(h[0], 0);
-        S->dmin[b] = _mm512_xor_ps(f16_lanes(h[0], 1), _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u)));
-        for (int j = 0; j < 4; j++) {
-            const __m512i u0 = _mm512_srli_epi32(h[1], 8 * j), u1 = _mm512_srli_epi32(h[2], 8 * j);
-            const __m512i u2 = _mm512_srli_epi32(h[3], 8 * j);
-            sc[j] = _mm512_and_si512(u0, low6);
-            mn[j] = _mm512_and_si512(u1, low6);
-            sc[j + 4] = _mm512_or_si512(_mm512_and_si512(u2, _mm512_set1_epi32(0x0F)),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), two), 4));
-            mn[j + 4] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), _mm512_set1_epi32(0x0F)),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), two), 4));
-        }
-        for (int j = 0; j < 8; j++)
-            S->sc[b][j] = sc[j];
-        for (int p = 0; p < 4; p++)
-            S->pair[b][p] = _mm512_or_si512(mn[2 * p], _mm512_slli_epi32(mn[2 * p + 1], 16));
-        for (int c = 0; c < 4; c++)
-            for (int g = 0; g < 8; g++) {
-                S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
-                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q[8 * c + g], 4), low4);
-            }
-    }
-}
-
-static void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
-{
-    const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
-
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
-        __m512i ql[32], qh[16], sc[4];
-        if (m == 0xFFFF) {
-            S->d[b] = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
-            rows16_dwords(w, w_stride, 8, ql);
-            rows16_dwords(w + offsetof(wl_block_q6_k, qh), w_stride, 4, qh);
-            rows16_dwords4(w + offsetof(wl_block_q6_k, scales), w_stride, sc);
-        } else {
-            /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
-            S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
-            for (int i = 0; i < 32; i++)
-                ql[i] = gather(m, idx, w + 4 * i);
-            for (int i = 0; i < 16; i++)
-                qh[i] = gather(m, idx, w + offsetof(wl_block_q6_k, qh) + 4 * i);
-            for (int i = 0; i < 4; i++)
-                sc[i] = gather(m, idx, w + offsetof(wl_block_q6_k, scales) + 4 * i);
-        }
-        /* The signed scale of group g, byte g % 4 of dword g / 4, as 16
-         * bits with a high word of 0 (for vpdpwssd). */
-        for (int g = 0; g < 16; g++)
-            S->sc[b][g] = _mm512_and_si512(_mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24),
-                                           _mm512_set1_epi32(0xFFFF));
-        for (int h = 0; h < 2; h++)
-            for (int g = 0; g < 8; g++) {
-                __m512i ql0 = ql[16 * h + g], ql1 = ql[16 * h + 8 + g], qhv = qh[8 * h + g];
-                __m512i *o = &S->w[b][32 * h + g];
-                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 4), two));
-                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 2), two));
-                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qhv, two));
-                o[24] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
-                                        _mm512_and_si512(_mm512_srli_epi32(qhv, 2), two));
-            }
-    }
-}
-
 /* The integer parts of NT tokens' super-block B against NV strips (S[0],
  * S[1]): in IS the scaled sums of the groups (q4_k: 8 sub-blocks of 32,
  * q6_k: 16 groups of 16, each sum starting from the group's -32 * bsums,

@@ -1,0 +1,108 @@
+/*
+ * strips-k.h - Q4_K and Q6_K super-blocks of 16 rows unpacked for the
+ * tiled kernels of vnni.c and amx.c: each dword of quants with a lane a
+ * row, which is both what vpdpbusd takes with one activation dword
+ * broadcast and, 8 (Q4_K) or 4 (Q6_K) dwords at a time, an AMX B tile of
+ * one sub-block (group).  Included by kernel files built with AVX-512
+ * flags, after rows16.h.
+ */
+#ifndef WOOLLY_STRIPS_K_H
+#define WOOLLY_STRIPS_K_H
+
+#include <stddef.h>
+
+#include "quant.h"
+
+#define KCK 8        /* super-blocks per chunk (two strips of Q6_K: half) */
+
+typedef struct {
+    __m512i w[KCK][64];   /* dword i: elements 4i..4i+3 (0..15 q4_k, 0..63 q6_k) */
+    __m512i sc[KCK][16];  /* q4_k: scale of sub-block j (8); q6_k: of group g (16), 16 bits */
+    __m512i pair[KCK][4]; /* q4_k: int16 pairs of mins 2p, 2p+1 */
+    __m512 d[KCK], dmin[KCK];   /* dmin: negated */
+} stripk;
+
+/* A chunk of a Q4_K strip.  The 6-bit scales and mins of the 16 rows
+ * come from the dwords of their 12 bytes with a lane a row, as
+ * wl_q4_k_scales unpacks them: byte j of U0 (U1) the scale (min) of
+ * sub-block j < 4 and the top 2 bits of that of j + 4, whose low 4 bits
+ * are the low (high) nibble of byte j of U2. */
+static inline void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi32(63), two = _mm512_set1_epi32(3);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
+        __m512i h[4], q[32], sc[8], mn[8];   /* h: d and dmin, U0, U1, U2 */
+        if (m == 0xFFFF) {
+            rows16_dwords4(w, w_stride, h);
+            rows16_dwords(w + offsetof(wl_block_q4_k, qs), w_stride, 8, q);
+        } else {
+            for (int i = 0; i < 4; i++)
+                h[i] = gather(m, idx, w + 4 * i);
+            for (int i = 0; i < 32; i++)
+                q[i] = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 4 * i);
+        }
+        S->d[b] = f16_lanes(h[0], 0);
+        S->dmin[b] = _mm512_xor_ps(f16_lanes(h[0], 1), _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u)));
+        for (int j = 0; j < 4; j++) {
+            const __m512i u0 = _mm512_srli_epi32(h[1], 8 * j), u1 = _mm512_srli_epi32(h[2], 8 * j);
+            const __m512i u2 = _mm512_srli_epi32(h[3], 8 * j);
+            sc[j] = _mm512_and_si512(u0, low6);
+            mn[j] = _mm512_and_si512(u1, low6);
+            sc[j + 4] = _mm512_or_si512(_mm512_and_si512(u2, _mm512_set1_epi32(0x0F)),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), two), 4));
+            mn[j + 4] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), _mm512_set1_epi32(0x0F)),
+                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), two), 4));
+        }
+        for (int j = 0; j < 8; j++)
+            S->sc[b][j] = sc[j];
+        for (int p = 0; p < 4; p++)
+            S->pair[b][p] = _mm512_or_si512(mn[2 * p], _mm512_slli_epi32(mn[2 * p + 1], 16));
+        for (int c = 0; c < 4; c++)
+            for (int g = 0; g < 8; g++) {
+                S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
+                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q[8 * c + g], 4), low4);
+            }
+    }
+}
+
+static inline void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
+        __m512i ql[32], qh[16], sc[4];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
+            rows16_dwords(w, w_stride, 8, ql);
+            rows16_dwords(w + offsetof(wl_block_q6_k, qh), w_stride, 4, qh);
+            rows16_dwords4(w + offsetof(wl_block_q6_k, scales), w_stride, sc);
+        } else {
+            /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
+            S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
+            for (int i = 0; i < 32; i++)
+                ql[i] = gather(m, idx, w + 4 * i);
+            for (int i = 0; i < 16; i++)
+                qh[i] = gather(m, idx, w + offsetof(wl_block_q6_k, qh) + 4 * i);
+            for (int i = 0; i < 4; i++)
+                sc[i] = gather(m, idx, w + offsetof(wl_block_q6_k, scales) + 4 * i);
+        }
+        /* The signed scale of group g, byte g % 4 of dword g / 4, as 16
+         * bits with a high word of 0 (for vpdpwssd). */
+        for (int g = 0; g < 16; g++)
+            S->sc[b][g] = _mm512_and_si512(_mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24),
+                                           _mm512_set1_epi32(0xFFFF));
+        for (int h = 0; h < 2; h++)
+            for (int g = 0; g < 8; g++) {
+                __m512i ql0 = ql[16 * h + g], ql1 = ql[16 * h + 8 + g], qhv = qh[8 * h + g];
+                __m512i *o = &S->w[b][32 * h + g];
+                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 4), two));
+                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 2), two));
+                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qhv, two));
+                o[24] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
+                                        _mm512_and_si512(_mm512_srli_epi32(qhv, 2), two));
+            }
+    }
+}
+
+#endif
