@@ -23,11 +23,20 @@
 # define wl_kernels_init_amx wl_kernels_init_amx_emulated
 void wl_kernels_init_amx_emulated(wl_kernels *k);
 #else
-/* Tile numbers must be literals: the intrinsics paste them into the asm. */
-# define TILE_LOADCONFIG(cfg) _tile_loadconfig(cfg)
+/* Tile numbers must be literals: they are pasted into the instructions.
+ * GCC 12's _tile_loadd and _tile_loadconfig tell the compiler of no
+ * memory they read (ldtilecfg: 8 of its 64 bytes), which would leave it
+ * free to drop or sink the stores that fill a packed B tile or the
+ * configuration (the emulation, plain C, cannot show that); these loads
+ * say they may read any memory. */
+# define TILE_LOADCONFIG(cfg) __asm__ volatile("ldtilecfg %0" ::"m"(*(const struct tile_config *)(cfg)) : "memory")
+# define TILE_LOADD(t, base, stride)                                                                  \
+    __asm__ volatile("{tileloadd\t(%0,%1,1), %%tmm" #t "|tileloadd\t%%tmm" #t ", [%0+%1*1]}" ::"r"( \
+                         (const void *)(base)),                                                      \
+                     "r"((long)(stride))                                                             \
+                     : "memory")
 # define TILE_RELEASE() _tile_release()
 # define TILE_ZERO(t) _tile_zero(t)
-# define TILE_LOADD(t, base, stride) _tile_loadd(t, base, (long)(stride))
 # define TILE_STORED(t, base, stride) _tile_stored(t, base, (long)(stride))
 # define TILE_DPBSSD(c, a, b) _tile_dpbssd(c, a, b)
 #endif
