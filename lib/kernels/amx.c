@@ -133,11 +133,7 @@ static void gemm_i8(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
 #define TR 16          /* weight rows per strip: C's 16 int32 columns */
 #define KCB 32         /* blocks per chunk packed at a time */
 
-typedef void (*gemm_fn)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                        const void *aux, size_t nt, float *out, size_t ldo);
-
-/* The VNNI level's kernels, for what the tiles leave. */
-static gemm_fn vnni_q4_0, vnni_q8_0;
+typedef wl_gemm_fn *gemm_fn;
 
 /* What the tiles leave to REST: the tokens past NT16 of the first NR16
  * rows, and every token of the rows past NR16 (AUX_BYTES of aux a token). */
@@ -269,13 +265,13 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
 static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles(pack_q4_0, sizeof(wl_block_q4_0), vnni_q4_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles(pack_q4_0, sizeof(wl_block_q4_0), wl_vnni_q4_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles(pack_q8_0, sizeof(wl_block_q8_0), vnni_q8_0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles(pack_q8_0, sizeof(wl_block_q8_0), wl_vnni_q8_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- Q4_K and Q6_K weights, Q8_K activations, many tokens -----------------
@@ -290,8 +286,6 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
  * -32 * bsums) by vpdpwssd where they fit in int16, else by vpmulld; for
  * Q4_K the mins times the sub-blocks' sums; then acc = fma(isum, d * da,
  * acc) and fma(mins, -dmin * da, acc). */
-
-static gemm_fn vnni_q4_k, vnni_q6_k;
 
 /* The NG groups' sums of super-block B of the strip for 16 tokens (A at
  * AT, rows A_STRIDE apart) into C[g]. */
@@ -398,13 +392,13 @@ static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stri
 static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles_k(0, vnni_q4_k, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles_k(0, wl_vnni_q4_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles_k(1, vnni_q6_k, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles_k(1, wl_vnni_q6_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- the check at start-up ------------------------------------------------
@@ -474,29 +468,22 @@ static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni)
     return memcmp(got, want, sizeof got) == 0;
 }
 
-/* The level below's kernel of TYPE in *KEEP (always VNNI's, whatever table
- * is filled); the tiles' in its place where they agree with it. */
-static void take_over(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn *keep)
+/* The tiles' kernel of TYPE in K's table, where it agrees with VNNI's. */
+static void take_over(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn vnni)
 {
-    wl_type_kernels *tk = &k->type[type];
-
-    if (tk->gemm && tk->gemm != tiled)
-        *keep = tk->gemm;
-    if (!*keep)
-        return;
-    if (!agrees(type, tiled, *keep)) {
+    if (!agrees(type, tiled, vnni)) {
         wl_log(WOOLLY_LOG_WARN, "the AMX tiles' %s products differ from the VNNI kernels'; AMX not used for them",
                woolly_type_name(type));
         return;
     }
-    tk->gemm = tiled;
+    k->type[type].gemm = tiled;
 }
 
 void wl_kernels_init_amx(wl_kernels *k)
 {
     k->gemm_i8 = gemm_i8;
-    take_over(k, WOOLLY_TYPE_Q4_0, q4_0_gemm, &vnni_q4_0);
-    take_over(k, WOOLLY_TYPE_Q8_0, q8_0_gemm, &vnni_q8_0);
-    take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, &vnni_q4_k);
-    take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, &vnni_q6_k);
+    take_over(k, WOOLLY_TYPE_Q4_0, q4_0_gemm, wl_vnni_q4_0_gemm);
+    take_over(k, WOOLLY_TYPE_Q8_0, q8_0_gemm, wl_vnni_q8_0_gemm);
+    take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, wl_vnni_q4_k_gemm);
+    take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, wl_vnni_q6_k_gemm);
 }

@@ -180,6 +180,13 @@ const wl_kernels *wl_kernels_get(void);
  * use it to reach every level in one process. */
 const char *wl_kernels_fill(wl_kernels *k, unsigned isa);
 
+/* The signature of wl_type_kernels' gemm. */
+typedef void wl_gemm_fn(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                        const void *aux, size_t nt, float *out, size_t ldo);
+
+/* vnni.c's tiled products (HAVE_VNNI), which amx.c leaves the rest to. */
+wl_gemm_fn wl_vnni_q4_0_gemm, wl_vnni_q8_0_gemm, wl_vnni_q4_k_gemm, wl_vnni_q6_k_gemm;
+
 void wl_kernels_init_scalar(wl_kernels *k);
 void wl_kernels_init_avx2(wl_kernels *k);
 void wl_kernels_init_avx512(wl_kernels *k);

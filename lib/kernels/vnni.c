@@ -482,13 +482,13 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
     }
 }
 
-static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+void wl_vnni_q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     gemm32(pack_q4_0, sizeof(wl_block_q4_0), n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
-static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+void wl_vnni_q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     gemm32(pack_q8_0, sizeof(wl_block_q8_0), n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
@@ -822,7 +822,7 @@ static void gemmk(int q6, size_t n, const void *w, size_t w_stride, size_t nr, c
     }
 }
 
-static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+void wl_vnni_q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     if (!aux) {   /* the tiles need the activations' aux: a token at a time */
@@ -833,7 +833,7 @@ static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
     gemmk(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
-static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+void wl_vnni_q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     if (!aux) {
@@ -848,8 +848,8 @@ void wl_kernels_init_vnni(wl_kernels *k)
 {
     xq_init(k);
     k->dot_i8 = dot_i8;
-    k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
-    k->type[WOOLLY_TYPE_Q8_0].gemm = q8_0_gemm;
-    k->type[WOOLLY_TYPE_Q4_K].gemm = q4_k_gemm;
-    k->type[WOOLLY_TYPE_Q6_K].gemm = q6_k_gemm;
+    k->type[WOOLLY_TYPE_Q4_0].gemm = wl_vnni_q4_0_gemm;
+    k->type[WOOLLY_TYPE_Q8_0].gemm = wl_vnni_q8_0_gemm;
+    k->type[WOOLLY_TYPE_Q4_K].gemm = wl_vnni_q4_k_gemm;
+    k->type[WOOLLY_TYPE_Q6_K].gemm = wl_vnni_q6_k_gemm;
 }
