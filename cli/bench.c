@@ -218,6 +218,41 @@ static double time_gen(struct bench *b, size_t n, double *lat)
     return cli_now() - start;
 }
 
+/* What the session's threads did during a test: parallel steps a token,
+ * and the shares of its time the calling thread waited at their ends for
+ * the other threads and worked alone between them. */
+struct pool_use {
+    double steps, wait, alone;
+};
+
+struct pool_mark {
+    woolly_session_stats st;
+    double t;
+};
+
+static void pool_mark(const struct bench *b, struct pool_mark *m)
+{
+    m->st.size = sizeof m->st;
+    woolly_session_get_stats(b->sess, &m->st);
+    m->t = cli_now();
+}
+
+/* The use since M0 of TOKENS tokens. */
+static struct pool_use pool_since(const struct bench *b, const struct pool_mark *m0, double tokens)
+{
+    struct pool_mark m1;
+    struct pool_use u = { 0, 0, 0 };
+
+    pool_mark(b, &m1);
+    double wall = m1.t - m0->t;
+    if (m1.st.steps == m0->st.steps || wall <= 0 || tokens <= 0)
+        return u;
+    u.steps = (double)(m1.st.steps - m0->st.steps) / tokens;
+    u.wait = (m1.st.wait_seconds - m0->st.wait_seconds) / wall;
+    u.alone = 1 - (m1.st.step_seconds - m0->st.step_seconds) / wall;
+    return u;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -314,16 +349,22 @@ int cmd_bench(int argc, char **argv)
 
     double pp[1000], tg[1000];
     struct stats pps = { 0, 0 }, tgs = { 0, 0 };
+    struct pool_use ppu = { 0, 0, 0 }, tgu = { 0, 0, 0 };
+    struct pool_mark mark;
     if (n_prompt > 0) {
         time_prompt(&b, (size_t)(n_prompt < 16 ? n_prompt : 16));   /* warm-up */
+        pool_mark(&b, &mark);
         for (int r = 0; r < reps; r++)
             pp[r] = n_prompt / time_prompt(&b, (size_t)n_prompt);
+        ppu = pool_since(&b, &mark, (double)reps * (double)n_prompt);
         pps = summarize(pp, (int)reps);
     }
     if (n_gen > 0) {
         time_gen(&b, 4, NULL);
+        pool_mark(&b, &mark);
         for (int r = 0; r < reps; r++)
             tg[r] = n_gen / time_gen(&b, (size_t)n_gen, NULL);
+        tgu = pool_since(&b, &mark, (double)reps * (double)(n_gen + 1));   /* + each run's one-token prompt */
         tgs = summarize(tg, (int)reps);
     }
     static const int seq_n[4] = { 1, 10, 50, 100 };
@@ -361,9 +402,13 @@ int cmd_bench(int argc, char **argv)
                fast ? "synthetic" : model_path, b.info.arch, (unsigned long long)b.info.n_bytes,
                (unsigned long long)b.info.n_params, woolly_kernel_level(), n_thr, load_s * 1e3);
         if (n_prompt > 0)
-            printf(", \"pp\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f}", n_prompt, pps.mean, pps.sd);
+            printf(", \"pp\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f, \"steps_per_token\": %.3f, "
+                   "\"wait_share\": %.4f, \"alone_share\": %.4f}",
+                   n_prompt, pps.mean, pps.sd, ppu.steps, ppu.wait, ppu.alone);
         if (n_gen > 0)
-            printf(", \"tg\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f}", n_gen, tgs.mean, tgs.sd);
+            printf(", \"tg\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f, \"steps_per_token\": %.3f, "
+                   "\"wait_share\": %.4f, \"alone_share\": %.4f}",
+                   n_gen, tgs.mean, tgs.sd, tgu.steps, tgu.wait, tgu.alone);
         if (sequence)
             printf(", \"sequence\": {\"1\": %.3f, \"10\": %.3f, \"50\": %.3f, \"100\": %.3f}", seq[0], seq[1], seq[2], seq[3]);
         if (lat)
@@ -389,6 +434,13 @@ int cmd_bench(int argc, char **argv)
         if (lat)
             printf("%s sustained tg%ld | %.2f |\n", row, sustained, sus_tps);
         printf("\nload: %.1f ms\n", load_s * 1e3);
+        /* With one thread there are no parallel steps to report. */
+        if (n_prompt > 0 && ppu.steps > 0)
+            printf("threads: pp%ld: the calling thread waited for the others %.1f%% of the time, worked alone "
+                   "%.1f%%\n", n_prompt, ppu.wait * 100, ppu.alone * 100);
+        if (n_gen > 0 && tgu.steps > 0)
+            printf("threads: tg%ld: %.1f parallel steps a token; the calling thread waited for the others %.1f%% of "
+                   "the time, worked alone %.1f%%\n", n_gen, tgu.steps, tgu.wait * 100, tgu.alone * 100);
         if (lat)
             printf("sustained: first quarter %.2f t/s, last quarter %.2f t/s; latency p50 %.2f ms, p99 %.2f ms\n",
                    first_q, last_q, p50, p99);

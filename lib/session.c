@@ -263,3 +263,21 @@ const char *woolly_session_errmsg(const woolly_session *s)
 {
     return s ? s->errmsg : "no session";
 }
+
+woolly_status woolly_session_get_stats(const woolly_session *s, woolly_session_stats *stats)
+{
+    woolly_session_stats full;
+    wl_pool_stats ps;
+    size_t n;
+
+    if (!s || !stats || stats->size < sizeof(size_t))
+        return WOOLLY_ERR_INVALID;
+    wl_pool_get_stats(s->pool, &ps);
+    n = stats->size < sizeof full ? stats->size : sizeof full;
+    full.size = n;
+    full.steps = ps.steps;
+    full.step_seconds = (double)ps.step_ns * 1e-9;
+    full.wait_seconds = (double)ps.wait_ns * 1e-9;
+    memcpy(stats, &full, n);
+    return WOOLLY_OK;
+}

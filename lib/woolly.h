@@ -452,6 +452,19 @@ woolly_status woolly_session_truncate(woolly_session *session, uint32_t n_past);
 /* What went wrong in the last failed call on SESSION ("" when nothing did). */
 const char *woolly_session_errmsg(const woolly_session *session);
 
+/* What a session's threads have done since it was made, for judging the
+ * cost of running in parallel; filled by woolly_session_get_stats(), which
+ * sets every field up to stats->size (set it to sizeof *stats first).
+ * All 0 with one thread. */
+typedef struct woolly_session_stats {
+    size_t size;
+    uint64_t steps;        /* parallel steps run: matrix products, attention, ... */
+    double step_seconds;   /* the calling thread's time in them */
+    double wait_seconds;   /* of that, waiting at their ends for the other threads */
+} woolly_session_stats;
+
+woolly_status woolly_session_get_stats(const woolly_session *session, woolly_session_stats *stats);
+
 /* ---- Tokenizer --------------------------------------------------------- */
 
 /* A vocabulary and its tokenizer (SentencePiece or byte-level BPE), built

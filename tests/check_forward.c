@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,6 +247,49 @@ START_TEST(sessions_of_one_model_are_independent)
 }
 END_TEST
 
+/* woolly_session_get_stats: nothing with one thread; with several, every
+ * eval adds steps, and the calling thread's waiting is part of its time in
+ * them.  The caller's size is respected and bad arguments refused. */
+START_TEST(threads_report_their_steps)
+{
+    woolly_model *m = tiny_model(WOOLLY_TYPE_F32, 1, 10000.0f);
+    woolly_session *one = new_session(m, 1, 64, WOOLLY_TYPE_F32, 0), *three = new_session(m, 3, 64, WOOLLY_TYPE_F32, 0);
+    int32_t tok[5] = { 1, 2, 3, 4, 5 };
+    woolly_session_stats st, before;
+
+    st.size = sizeof st;
+    ck_assert_int_eq(woolly_session_eval(one, tok, 5), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_get_stats(one, &st), WOOLLY_OK);
+    ck_assert(st.steps == 0 && st.step_seconds == 0 && st.wait_seconds == 0);
+
+    before.size = sizeof before;
+    ck_assert_int_eq(woolly_session_get_stats(three, &before), WOOLLY_OK);
+    ck_assert(before.steps == 0 && before.step_seconds == 0);
+    ck_assert_int_eq(woolly_session_eval(three, tok, 5), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_get_stats(three, &st), WOOLLY_OK);
+    ck_assert_uint_gt(st.steps, 0);
+    ck_assert(st.step_seconds > 0 && st.wait_seconds >= 0 && st.wait_seconds <= st.step_seconds);
+    before = st;
+    ck_assert_int_eq(woolly_session_eval(three, tok, 1), WOOLLY_OK);
+    ck_assert_int_eq(woolly_session_get_stats(three, &st), WOOLLY_OK);
+    ck_assert_uint_gt(st.steps, before.steps);
+    ck_assert(st.step_seconds > before.step_seconds && st.wait_seconds >= before.wait_seconds);
+
+    /* A caller that knows only size and steps gets those. */
+    st.step_seconds = st.wait_seconds = -1;
+    st.size = offsetof(woolly_session_stats, step_seconds);
+    ck_assert_int_eq(woolly_session_get_stats(three, &st), WOOLLY_OK);
+    ck_assert(st.steps >= before.steps && st.step_seconds == -1 && st.wait_seconds == -1);
+    st.size = 0;
+    ck_assert_int_eq(woolly_session_get_stats(three, &st), WOOLLY_ERR_INVALID);
+    ck_assert_int_eq(woolly_session_get_stats(NULL, &st), WOOLLY_ERR_INVALID);
+    ck_assert_int_eq(woolly_session_get_stats(three, NULL), WOOLLY_ERR_INVALID);
+    woolly_session_free(one);
+    woolly_session_free(three);
+    woolly_model_free(m);
+}
+END_TEST
+
 START_TEST(synthetic_sizes_are_validated)
 {
     woolly_synth_params p;
@@ -355,6 +399,7 @@ int main(void)
     tcase_add_test(tc, truncate_then_continue_matches);
     tcase_add_test(tc, context_and_vocabulary_are_enforced);
     tcase_add_test(tc, sessions_of_one_model_are_independent);
+    tcase_add_test(tc, threads_report_their_steps);
     tcase_add_test(tc, synthetic_sizes_are_validated);
     suite_add_tcase(s, tc);
     return tu_run(s);

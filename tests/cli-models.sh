@@ -97,6 +97,14 @@ expect_status 0 "$WOOLLY" bench --fast-fp32 -p 0 -n 0 -r 1 --sustained 4 --no-se
 expect_grep '^roofline: memory bandwidth [0-9.]+ GB/s; decode reads [0-9.]+ MB/token$' "$tmp/out"
 expect_status 0 "$WOOLLY" bench -m "$m" -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence --json
 expect_grep '"pp": \{"tokens": 8' "$tmp/out"
+# the threads' waiting: with two threads, and not with one
+expect_status 0 "$WOOLLY" bench -m "$m" -t 2 -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence --json
+expect_grep '"tg": \{"tokens": 2, .*"steps_per_token": [1-9][0-9.]*, "wait_share": [0-9.]+, "alone_share": [0-9.]+\}' "$tmp/out"
+expect_status 0 "$WOOLLY" bench -m "$m" -t 2 -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
+expect_grep '^threads: pp8: the calling thread waited for the others [0-9.]+% of the time, worked alone [0-9.]+%$' "$tmp/out"
+expect_grep '^threads: tg2: [0-9.]+ parallel steps a token; the calling thread waited' "$tmp/out"
+expect_status 0 "$WOOLLY" bench -m "$m" -t 1 -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
+expect_no_grep '^threads:' "$tmp/out"
 expect_status 0 "$WOOLLY" bench -m "$m" --no-mmap -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
 expect_grep 'tg2 ' "$tmp/out"
 expect_status 2 "$WOOLLY" bench
