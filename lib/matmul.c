@@ -145,8 +145,28 @@ static int take_piece(_Atomic uint64_t *span, int back, long *c0, long *c1)
     return 1;
 }
 
-/* Pieces of the rows a thread takes at a time, with many tokens. */
-#define PIECES_PER_THREAD 8
+/* Many tokens: a thread takes 1/(GUIDED_SHARE * threads) of the chunks
+ * left each time, in whole pairs (the tiled kernels compute 32 rows at a
+ * time), so that the pieces shrink towards the end and the threads finish
+ * together. */
+#define GUIDED_SHARE 4
+
+/* The next piece of the CHUNKS from *NEXT into C0..C1; 0 when none is left. */
+static int take_guided(atomic_long *next, long chunks, int nth, long *c0, long *c1)
+{
+    long f = atomic_load_explicit(next, memory_order_relaxed), g;
+
+    do {
+        if (f >= chunks)
+            return 0;
+        g = (chunks - f) / ((long)nth * GUIDED_SHARE) & ~1L;
+        if (g < 2)
+            g = 2;
+    } while (!atomic_compare_exchange_weak_explicit(next, &f, f + g, memory_order_relaxed, memory_order_relaxed));
+    *c0 = f;
+    *c1 = f + g < chunks ? f + g : chunks;
+    return 1;
+}
 
 /* Rows in chunks of 16, so that threads do not share cache lines of y.
  * One token (decode, memory-bound): each thread its share of the rows, in
@@ -160,12 +180,8 @@ static void matmul_rows(void *arg, int ith, int nth)
     long chunks = (long)((job->w->rows + 15) / 16), c0, c1;
 
     if (job->acts->n_tok > 1) {
-        /* Whole pairs of chunks: the tiled kernels compute 32 rows at a time. */
-        long grain = chunks / ((long)nth * PIECES_PER_THREAD) & ~1L;
-        if (grain < 2)
-            grain = 2;
-        while ((c0 = atomic_fetch_add_explicit(&job->next, grain, memory_order_relaxed)) < chunks)
-            matmul_range(job, (size_t)c0 * 16, (size_t)(c0 + grain) * 16);
+        while (take_guided(&job->next, chunks, nth, &c0, &c1))
+            matmul_range(job, (size_t)c0 * 16, (size_t)c1 * 16);
         return;
     }
     if (!job->steal) {
