@@ -77,29 +77,6 @@ static void rope_table(const wl_hparams *hp, float *rope, uint32_t pos, size_t n
     }
 }
 
-/* Rotate one head of head_dim values in place.  The first product of each
- * output is fused with the rest (a compiler's contraction of llama.cpp's
- * x0*c - x1*s, which its logits show). */
-static void rope_head(const wl_hparams *hp, float *x, const float *cs)
-{
-    uint32_t half = hp->n_rot / 2;
-
-    for (uint32_t i = 0; i < half; i++) {
-        float c = cs[2 * i], s = cs[2 * i + 1];
-        uint32_t a, b;
-        if (hp->rope_style == WL_ROPE_ADJACENT) {
-            a = 2 * i;
-            b = 2 * i + 1;
-        } else {
-            a = i;
-            b = i + half;
-        }
-        float x0 = x[a], x1 = x[b];
-        x[a] = fmaf(x0, c, -(x1 * s));
-        x[b] = fmaf(x0, s, x1 * c);
-    }
-}
-
 /* ---- attention ------------------------------------------------------------
  *
  * In the order llama.cpp's CPU backend computes a batch of tokens (non-flash
@@ -261,6 +238,7 @@ static void qkv_rows(void *arg, int ith, int nth)
     woolly_session *s = j->s;
     const wl_hparams *hp = &s->model->hp;
     size_t q_dim = (size_t)hp->n_head * hp->head_dim, kv_dim = (size_t)hp->n_head_kv * hp->head_dim;
+    const wl_kernels *rk = wl_kernels_get();
     long b, e;
 
     wl_split((long)j->n_tok, ith, nth, &b, &e);
@@ -270,10 +248,8 @@ static void qkv_rows(void *arg, int ith, int nth)
         add_bias(q, j->l->bq, q_dim);
         add_bias(k, j->l->bk, kv_dim);
         add_bias(v, j->l->bv, kv_dim);
-        for (uint32_t h = 0; h < hp->n_head; h++)
-            rope_head(hp, q + (size_t)h * hp->head_dim, cs);
-        for (uint32_t h = 0; h < hp->n_head_kv; h++)
-            rope_head(hp, k + (size_t)h * hp->head_dim, cs);
+        rk->rope(hp->n_head, hp->head_dim, hp->n_rot, hp->rope_style == WL_ROPE_ADJACENT, q, cs);
+        rk->rope(hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_style == WL_ROPE_ADJACENT, k, cs);
         wl_kv_store(&s->kv, j->layer, s->n_past + (uint32_t)t, k, v);
     }
 }

@@ -160,6 +160,7 @@ START_TEST(process_table_is_filled)
     ck_assert_ptr_nonnull(k->qk_scores);
     ck_assert_ptr_nonnull(k->softmax_exp);
     ck_assert_ptr_nonnull(k->silu);
+    ck_assert_ptr_nonnull(k->rope);
     ck_assert_ptr_nonnull(k->wsum16);
 }
 END_TEST
@@ -479,6 +480,46 @@ START_TEST(amx_tiles_take_the_products)
 }
 END_TEST
 
+/* RoPE: every level gives the reference's bits, for both pair layouts,
+ * rotated parts that are and are not whole vectors (partial rotation
+ * included), angles whose sine is 0 (position 0) and values that are 0. */
+START_TEST(rope_matches_scalar)
+{
+    static const size_t shapes[][2] = { { 64, 64 }, { 128, 128 }, { 64, 32 }, { 80, 80 }, { 96, 48 }, { 24, 24 } };
+    static float x[6 * 128], want[6 * 128], got[6 * 128], cs[128];
+    uint64_t seed = 31;
+    wl_kernels ref, k;
+
+    wl_kernels_fill(&ref, 0);
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        size_t hd = shapes[sh][0], n_rot = shapes[sh][1], nh = 6;
+        for (int pos = 0; pos < 3; pos++) {
+            for (size_t i = 0; i < n_rot / 2; i++) {
+                float angle = (float)pos * powf(10000.0f, -2.0f * (float)i / (float)n_rot);
+                cs[2 * i] = cosf(angle);
+                cs[2 * i + 1] = sinf(angle);
+            }
+            for (size_t i = 0; i < nh * hd; i++)
+                x[i] = i % 7 == 3 ? 0.0f : i % 11 == 5 ? -0.0f : tu_randf(&seed) * 4.0f;
+            for (int adjacent = 0; adjacent < 2; adjacent++) {
+                memcpy(want, x, nh * hd * sizeof *x);
+                ref.rope(nh, hd, n_rot, adjacent, want, cs);
+                ck_assert(memcmp(want, x, nh * hd * sizeof *x) != 0 || pos == 0);
+                for (size_t m = 0; m < TU_N_RUNS; m++) {
+                    const char *name = tu_fill_run(&k, m);
+                    if (!name)
+                        continue;
+                    memcpy(got, x, nh * hd * sizeof *x);
+                    k.rope(nh, hd, n_rot, adjacent, got, cs);
+                    ck_assert_msg(memcmp(got, want, nh * hd * sizeof *x) == 0, "%s rope hd=%zu n_rot=%zu %s pos %d",
+                                  name, hd, n_rot, adjacent ? "adjacent" : "halves", pos);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -492,6 +533,7 @@ int main(void)
     tcase_add_test(tc, amx_tiles_take_the_products);
     tcase_add_test(tc, type_kernels_match_scalar);
     tcase_add_test(tc, llama_order_kernels_match_scalar);
+    tcase_add_test(tc, rope_matches_scalar);
     tcase_add_test(tc, ggml_expf_is_accurate);
     suite_add_tcase(s, tc);
     tc = tcase_create("conversions");

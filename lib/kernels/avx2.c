@@ -285,6 +285,39 @@ static void silu(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+/* RoPE 4 pairs at a time, as avx512.c's rope. */
+static void rope(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs)
+{
+    const size_t half = n_rot / 2;
+
+    if (adjacent ? n_rot % 8 : half % 8) {
+        wl_rope_scalar(nh, hd, n_rot, adjacent, x, cs);
+        return;
+    }
+    const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    const __m256 sign_even = _mm256_castsi256_ps(_mm256_setr_epi32((int)0x80000000u, 0, (int)0x80000000u, 0,
+                                                                   (int)0x80000000u, 0, (int)0x80000000u, 0));
+    for (size_t h = 0; h < nh; h++, x += hd) {
+        if (adjacent) {
+            for (size_t i = 0; i < n_rot; i += 8) {
+                __m256 v = _mm256_loadu_ps(x + i), m1 = _mm256_loadu_ps(cs + i);
+                __m256 m2 = _mm256_xor_ps(_mm256_permute_ps(m1, 0xB1), sign_even);   /* (-s, c) */
+                _mm256_storeu_ps(x + i, _mm256_fmadd_ps(_mm256_moveldup_ps(v), m1,
+                                                        _mm256_mul_ps(_mm256_movehdup_ps(v), m2)));
+            }
+        } else {
+            for (size_t i = 0; i < half; i += 8) {
+                __m256 c0 = _mm256_loadu_ps(cs + 2 * i), c1 = _mm256_loadu_ps(cs + 2 * i + 8);
+                __m256 c = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(c0, c1, 0x88)), 0xD8));
+                __m256 s = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(c0, c1, 0xDD)), 0xD8));
+                __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + half);
+                _mm256_storeu_ps(x + i, _mm256_fmadd_ps(x0, c, _mm256_xor_ps(_mm256_mul_ps(x1, s), sign)));
+                _mm256_storeu_ps(x + i + half, _mm256_fmadd_ps(x0, s, _mm256_mul_ps(x1, c)));
+            }
+        }
+    }
+}
+
 /* wsum16 a column of 8 at a time: lanes 0-7 (rows j % 16 < 8) in one
  * pass and 8-15 in another, each in registers, then added in wl_hsum16's
  * pairs (lane l += lane l + h); columns past the last 8 as scalar.c. */
@@ -1080,6 +1113,7 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
+    k->rope = rope;
     k->wsum16 = wsum16;
     k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
     k->type[WOOLLY_TYPE_Q8_0].gemm = q8_0_gemm;

@@ -286,6 +286,49 @@ static void silu(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+/* RoPE 8 pairs at a time.  Adjacent pairs: both values of a pair take x_a
+ * times (c, s) fused and x_b times (-s, c) rounded, so x_a and x_b are
+ * duplicated across each pair's two lanes and cs (c, s interleaved) is the
+ * first factor as it is.  Pairs (i, i + half): the cos and sin of 8 pairs
+ * apart, and the two halves computed as the reference writes them.
+ * Head sizes whose rotated part is not a whole number of vectors take the
+ * reference. */
+static void rope(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs)
+{
+    const size_t half = n_rot / 2;
+
+    if (adjacent ? n_rot % 16 : half % 16) {
+        wl_rope_scalar(nh, hd, n_rot, adjacent, x, cs);
+        return;
+    }
+    const __m512i swap = _mm512_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+    for (size_t h = 0; h < nh; h++, x += hd) {
+        if (adjacent) {
+            for (size_t i = 0; i < n_rot; i += 16) {
+                __m512 v = _mm512_loadu_ps(x + i), m1 = _mm512_loadu_ps(cs + i);
+                /* (-s, c) from (c, s): swapped, the even lanes' signs flipped
+                 * (-(x_b * s) is x_b * -s, zeros included) */
+                __m512 m2 = _mm512_castsi512_ps(_mm512_mask_xor_epi32(
+                    _mm512_castps_si512(_mm512_permutexvar_ps(swap, m1)), 0x5555,
+                    _mm512_castps_si512(_mm512_permutexvar_ps(swap, m1)), sign));
+                _mm512_storeu_ps(x + i, _mm512_fmadd_ps(_mm512_moveldup_ps(v), m1,
+                                                        _mm512_mul_ps(_mm512_movehdup_ps(v), m2)));
+            }
+        } else {
+            for (size_t i = 0; i < half; i += 16) {
+                __m512 c0 = _mm512_loadu_ps(cs + 2 * i), c1 = _mm512_loadu_ps(cs + 2 * i + 16);
+                __m512 c = _mm512_permutex2var_ps(c0, even, c1), s = _mm512_permutex2var_ps(c0, odd, c1);
+                __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + half);
+                _mm512_storeu_ps(x + i, _mm512_fmadd_ps(x0, c, _mm512_xor_ps(_mm512_mul_ps(x1, s), _mm512_castsi512_ps(sign))));
+                _mm512_storeu_ps(x + i + half, _mm512_fmadd_ps(x0, s, _mm512_mul_ps(x1, c)));
+            }
+        }
+    }
+}
+
 /* wsum16.  Dense: 64 columns at a time, lanes 4p..4p+3 of them in 16
  * registers, so that each weight is broadcast once for 64 columns.
  * Sparse (most weights exactly 0, as a peaked softmax gives them): the
@@ -862,6 +905,7 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
+    k->rope = rope;
     k->wsum16 = wsum16;
     k->wsum16_heads = wsum16_heads;
 }

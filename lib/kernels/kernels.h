@@ -104,6 +104,13 @@ typedef struct wl_kernels {
     /* ggml_vec_silu_f32: y[i] = x[i] / (1 + ggml_v_expf(-x[i])) on chunks of
      * 16, x/(1 + expf(-x)) for the n % 16 others. */
     void (*silu)(size_t n, float *y, const float *x);
+    /* RoPE of NH heads of HD floats in place (head h at x + h*hd): their
+     * first N_ROT values in pairs (a, b), (2i, 2i+1) when ADJACENT, else
+     * (i, i + n_rot/2), each rotated by c = cs[2i], s = cs[2i+1] as
+     * x_a = fmaf(x_a, c, -(x_b * s)), x_b = fmaf(x_a, s, x_b * c) (a
+     * compiler's contraction of llama.cpp's x0*c - x1*s, which its logits
+     * show). */
+    void (*rope)(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs);
     /* tinyBLAS's weighted sum of rows: for i < m, 16 lanes start at 0,
      * row j < n goes to lane j % 16 as lane = fma(w[j], v[j*ldv + i], lane),
      * and out[i] is the lanes added as wl_hsum16. */
@@ -210,6 +217,7 @@ float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a);
 float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a);
 double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max);
 void wl_silu_scalar(size_t n, float *y, const float *x);
+void wl_rope_scalar(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs);
 void wl_wsum16_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out);
 void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);
 void wl_bf16_to_float_scalar(const void *x, float *y, size_t n);

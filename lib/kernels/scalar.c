@@ -233,6 +233,20 @@ void wl_silu_scalar(size_t n, float *y, const float *x)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+void wl_rope_scalar(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs)
+{
+    const size_t half = n_rot / 2;
+
+    for (size_t h = 0; h < nh; h++, x += hd)
+        for (size_t i = 0; i < half; i++) {
+            float c = cs[2 * i], s = cs[2 * i + 1];
+            size_t a = adjacent ? 2 * i : i, b = adjacent ? 2 * i + 1 : i + half;
+            float x0 = x[a], x1 = x[b];
+            x[a] = fmaf(x0, c, -(x1 * s));
+            x[b] = fmaf(x0, s, x1 * c);
+        }
+}
+
 void wl_wsum16_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
 {
     for (size_t i = 0; i < m; i++) {
@@ -654,5 +668,6 @@ void wl_kernels_init_scalar(wl_kernels *k)
     k->qk_scores = wl_qk_scores_scalar;
     k->softmax_exp = wl_softmax_exp_scalar;
     k->silu = wl_silu_scalar;
+    k->rope = wl_rope_scalar;
     k->wsum16 = wl_wsum16_scalar;
 }
