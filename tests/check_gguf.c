@@ -448,6 +448,38 @@ START_TEST(writer_follows_the_spec_byte_for_byte)
 }
 END_TEST
 
+/* A file of 2 MiB or more is mapped with its first byte on a 2 MiB
+ * boundary (so that Linux can map the page cache's 2 MiB folios whole),
+ * and reads back as it was written. */
+START_TEST(large_files_map_on_huge_page_boundaries)
+{
+    const char *path = tmp_path("large.gguf");
+    static const uint64_t ne[] = { 3 << 18 };   /* 3 MiB of F32 */
+    char err[WOOLLY_ERRBUF_SIZE];
+    woolly_gguf_writer *w;
+    woolly_gguf *g;
+    woolly_gguf_tensor t;
+    float *data = malloc(ne[0] * sizeof *data);
+
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < ne[0]; i++)
+        data[i] = (float)i;
+    ck_assert_int_eq(woolly_gguf_writer_open(path, &w, err, sizeof err), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_writer_add_tensor(w, "t", WOOLLY_TYPE_F32, 1, ne), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_writer_begin_data(w), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_writer_write(w, data, ne[0] * sizeof *data), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_writer_close(w, err, sizeof err), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_open(path, &g, err, sizeof err), WOOLLY_OK);
+    ck_assert_int_eq(woolly_gguf_tensor_info(g, 0, &t), WOOLLY_OK);
+    uintptr_t file_start = (uintptr_t)t.data - (uintptr_t)(woolly_gguf_data_offset(g) + t.offset);
+    ck_assert_uint_eq(file_start % ((uintptr_t)2 << 20), 0);
+    ck_assert(memcmp(t.data, data, ne[0] * sizeof *data) == 0);
+    woolly_gguf_free(g);
+    free(data);
+    remove(path);
+}
+END_TEST
+
 /* ---- damaged files -------------------------------------------------------- */
 
 /* Cut at every byte before the end of the data: each must fail cleanly. */
@@ -1203,6 +1235,7 @@ static Suite *gguf_suite(void)
     tcase_add_test(tc, round_trip_every_type_and_alignment);
     tcase_add_test(tc, accessors_convert_or_refuse);
     tcase_add_test(tc, writer_follows_the_spec_byte_for_byte);
+    tcase_add_test(tc, large_files_map_on_huge_page_boundaries);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("damage");
