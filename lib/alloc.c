@@ -37,7 +37,7 @@ static size_t huge_round(size_t size)
     return (size + WL_HUGE - 1) / WL_HUGE * WL_HUGE;
 }
 
-void *wl_alloc_weights(size_t size)
+void *wl_alloc_huge(size_t size)
 {
     size_t len;
     uint8_t *p, *a;
@@ -62,7 +62,7 @@ void *wl_alloc_weights(size_t size)
     return a;
 }
 
-void wl_free_weights(void *p, size_t size)
+void wl_free_huge(void *p, size_t size)
 {
     if (p)
         munmap(p, huge_round(size ? size : 1));

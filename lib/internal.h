@@ -55,11 +55,11 @@ void wl_params_merge(void *dst, size_t full, const void *user);
 void *wl_alloc_aligned(size_t size);
 void wl_free_aligned(void *p);
 
-/* Memory for weights (a file read into memory, synthetic models): SIZE
- * bytes of zeroed anonymous pages aligned to 2 MiB, in huge pages where
- * the system grants them; NULL when out of memory.  Free with
- * wl_free_weights and the same SIZE. */
-void *wl_alloc_weights(size_t size);
-void wl_free_weights(void *p, size_t size);
+/* Memory streamed through at every token (weights read into memory,
+ * synthetic models, the KV cache): SIZE bytes of zeroed anonymous pages
+ * aligned to 2 MiB, in huge pages where the system grants them; NULL when
+ * out of memory.  Free with wl_free_huge and the same SIZE. */
+void *wl_alloc_huge(size_t size);
+void wl_free_huge(void *p, size_t size);
 
 #endif /* WOOLLY_INTERNAL_H */

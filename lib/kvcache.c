@@ -31,8 +31,10 @@ woolly_status wl_kv_init(wl_kvcache *kv, woolly_type type, uint32_t n_layer, uin
     kv->n_ctx = n_ctx;
     kv->kv_dim = kv_dim;
     kv->elt = type == WOOLLY_TYPE_F16 ? 2 : 4;
-    kv->k = wl_alloc_aligned((size_t)(bytes / 2));
-    kv->v = wl_alloc_aligned((size_t)(bytes / 2));
+    /* Huge pages: decoding at position p reads p rows of every layer's
+     * keys and values, through a TLB miss every 4 KiB in small pages. */
+    kv->k = wl_alloc_huge((size_t)(bytes / 2));
+    kv->v = wl_alloc_huge((size_t)(bytes / 2));
     if (!kv->k || !kv->v) {
         wl_kv_free(kv);
         return WOOLLY_ERR_NOMEM;
@@ -42,8 +44,10 @@ woolly_status wl_kv_init(wl_kvcache *kv, woolly_type type, uint32_t n_layer, uin
 
 void wl_kv_free(wl_kvcache *kv)
 {
-    wl_free_aligned(kv->k);
-    wl_free_aligned(kv->v);
+    size_t half = (size_t)(wl_kv_bytes(kv->type, kv->n_layer, kv->n_ctx, kv->kv_dim) / 2);
+
+    wl_free_huge(kv->k, half);
+    wl_free_huge(kv->v, half);
     kv->k = kv->v = NULL;
 }
 

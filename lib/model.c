@@ -376,7 +376,7 @@ static woolly_status open_gguf(const char *path, int use_mmap, woolly_model *m, 
         return WOOLLY_ERR_NOMEM;
     }
     m->owned_size = (size_t)sb.st_size;
-    m->owned = wl_alloc_weights(m->owned_size);
+    m->owned = wl_alloc_huge(m->owned_size);
     if (!m->owned) {
         close(fd);
         wl_errbuf(err, errsize, "%s: cannot allocate %lld bytes to read it", path, (long long)sb.st_size);
@@ -473,7 +473,7 @@ void woolly_model_free(woolly_model *m)
         return;
     woolly_vocab_free(m->vocab);
     woolly_gguf_free(m->gguf);
-    wl_free_weights(m->owned, m->owned_size);
+    wl_free_huge(m->owned, m->owned_size);
     free(m->f32_store);
     free(m->layers);
     free(m);

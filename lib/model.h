@@ -55,7 +55,7 @@ struct woolly_model {
     woolly_gguf *gguf;            /* owned; NULL for models built in memory */
     woolly_vocab *vocab;          /* owned; NULL when the file has none */
     void *owned;                  /* the file's bytes when read without mmap, or synthetic
-                                   * weights (wl_alloc_weights), or NULL */
+                                   * weights (wl_alloc_huge), or NULL */
     size_t owned_size;            /* bytes at owned */
     float *f32_store;             /* small vectors converted to f32 at load (norms, biases) */
     wl_matrix tok_embd;           /* n_vocab x n_embd */

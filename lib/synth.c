@@ -442,7 +442,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     max_cols = p.n_ff > p.n_embd ? p.n_ff : p.n_embd;
     const size_t bytes = (size_t)woolly_synth_bytes(&p);
     m = calloc(1, sizeof *m);
-    data = wl_alloc_weights(bytes);
+    data = wl_alloc_huge(bytes);
     rows = malloc((size_t)nth * max_cols * sizeof *rows);
     pool = wl_pool_new(nth);
     if (m)
@@ -453,7 +453,7 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
         if (m)
             free(m->layers);
         free(m);
-        wl_free_weights(data, bytes);
+        wl_free_huge(data, bytes);
         free(rows);
         wl_pool_free(pool);
         woolly_vocab_free(vocab);

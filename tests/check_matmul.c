@@ -111,7 +111,7 @@ START_TEST(weights_memory_is_aligned_and_zeroed)
 
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i] ? sizes[i] : 1;
-        uint8_t *p = wl_alloc_weights(sizes[i]);
+        uint8_t *p = wl_alloc_huge(sizes[i]);
         ck_assert_ptr_nonnull(p);
         ck_assert_uint_eq((uintptr_t)p % (2u << 20), 0);
         for (size_t j = 0; j < n; j += 4093)
@@ -119,10 +119,10 @@ START_TEST(weights_memory_is_aligned_and_zeroed)
         ck_assert_uint_eq(p[n - 1], 0);
         memset(p, 0xA5, n);
         ck_assert_uint_eq(p[n - 1], 0xA5);
-        wl_free_weights(p, sizes[i]);
+        wl_free_huge(p, sizes[i]);
     }
-    ck_assert_ptr_null(wl_alloc_weights(SIZE_MAX - 4096));
-    wl_free_weights(NULL, 0);
+    ck_assert_ptr_null(wl_alloc_huge(SIZE_MAX - 4096));
+    wl_free_huge(NULL, 0);
 }
 END_TEST
 
