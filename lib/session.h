@@ -16,7 +16,10 @@ struct woolly_session {
     wl_kvcache kv;
     uint32_t n_past;
 
-    /* Scratch for one batch of at most n_batch tokens (B): */
+    /* Scratch for one batch of at most n_batch tokens (B), in one region
+     * of SCRATCH_SIZE bytes (wl_alloc_huge): */
+    char *scratch;
+    size_t scratch_size;
     float *x;       /* [B][n_embd] the residual stream */
     float *xb;      /* [B][n_embd] normalised input of a block */
     float *q;       /* [B][n_head * head_dim] */
