@@ -15,7 +15,7 @@
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "kernels/rows16.h"
-#include "kernels/strips-k.h"
+#include "kernels/strips.h"
 #include "quant.h"
 
 #ifdef WL_AMX_EMULATE
@@ -119,8 +119,8 @@ static void gemm_i8(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
  *  - A: the tokens' quants, 16 rows of 32 bytes, loaded straight from the
  *    activation rows (a_stride apart);
  *  - B: the weights' quants as signed bytes (Q4_0: nibble - 8), 8 rows of
- *    the 16 rows' 4 consecutive quants, packed once per chunk of blocks
- *    and used for every token;
+ *    the 16 rows' 4 consecutive quants: vnni.c's strip (strips.h) packed
+ *    with a ZERO of 0, once per chunk of blocks and used for every token;
  *  - C: 16 tokens x 16 rows of int32, the exact integer sums.
  * The sums then take the float chain of every output as vnni.c's tiles do
  * (acc = fma(sum, dw * da, acc), block after block, the vec_dot's order),
@@ -131,7 +131,6 @@ static void gemm_i8(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
 
 #define TT 16          /* tokens per tile: C's and A's rows */
 #define TR 16          /* weight rows per strip: C's 16 int32 columns */
-#define KCB 32         /* blocks per chunk packed at a time */
 
 typedef wl_gemm_fn *gemm_fn;
 
@@ -149,41 +148,8 @@ static void rest_of(gemm_fn rest, size_t nr16, size_t nt16, size_t aux_bytes, si
              ldo);
 }
 
-typedef struct {
-    int8_t q[KCB][8][64];   /* block b: row g holds quants 4g..4g+3 of each of the 16 rows */
-    __m512 d[KCB];          /* the rows' scales */
-} strip_b;
-
-typedef void (*pack_fn)(strip_b *S, const uint8_t *w, size_t w_stride, size_t nb);
-
-static void pack_q4_0(strip_b *S, const uint8_t *w, size_t w_stride, size_t nb)
-{
-    const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_0)) {
-        __m512i q[4];
-        S->d[b] = rows16_f16(w, w_stride);
-        rows16_dwords4(w + 2, w_stride, q);
-        /* Quants 4g.. are the low nibbles of bytes 4g.., 16 + 4g.. the high. */
-        for (int g = 0; g < 4; g++) {
-            _mm512_store_si512(S->q[b][g], _mm512_sub_epi8(_mm512_and_si512(q[g], low4), eight));
-            _mm512_store_si512(S->q[b][g + 4],
-                               _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi32(q[g], 4), low4), eight));
-        }
-    }
-}
-
-static void pack_q8_0(strip_b *S, const uint8_t *w, size_t w_stride, size_t nb)
-{
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q8_0)) {
-        __m512i q[8];
-        S->d[b] = rows16_f16(w, w_stride);
-        rows16_dwords4(w + 2, w_stride, q);
-        rows16_dwords4(w + 18, w_stride, q + 4);
-        for (int g = 0; g < 8; g++)
-            _mm512_store_si512(S->q[b][g], q[g]);
-    }
-}
+typedef void (*pack_fn)(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb,
+                        int zero);
 
 /* acc[t] = fma(C[t], dw * da[t], acc[t]) for the 16 tokens of one block. */
 static inline __attribute__((always_inline)) void scale_sums(const int32_t c[TT][TR], __m512 dw,
@@ -195,7 +161,7 @@ static inline __attribute__((always_inline)) void scale_sums(const int32_t c[TT]
 }
 
 /* 16 tokens (A at AT, aux XT) against the KN blocks of strip S into ACC. */
-static inline void tile_blocks(const strip_b *S, size_t kn, const uint8_t *at, size_t a_stride,
+static inline void tile_blocks(const strip32 *S, size_t kn, const uint8_t *at, size_t a_stride,
                                const wl_q8_0_aux *xt, size_t nb, __m512 acc[TT])
 {
     int32_t c[2][TT][TR] __attribute__((aligned(64)));
@@ -203,9 +169,9 @@ static inline void tile_blocks(const strip_b *S, size_t kn, const uint8_t *at, s
 
     for (; b + 2 <= kn; b += 2) {
         TILE_LOADD(2, at + b * sizeof(wl_block_q8_0), a_stride);
-        TILE_LOADD(4, S->q[b], 64);
+        TILE_LOADD(4, S->w[b], 64);
         TILE_LOADD(3, at + (b + 1) * sizeof(wl_block_q8_0), a_stride);
-        TILE_LOADD(5, S->q[b + 1], 64);
+        TILE_LOADD(5, S->w[b + 1], 64);
         TILE_ZERO(0);
         TILE_ZERO(1);
         TILE_DPBSSD(0, 2, 4);
@@ -217,7 +183,7 @@ static inline void tile_blocks(const strip_b *S, size_t kn, const uint8_t *at, s
     }
     if (b < kn) {
         TILE_LOADD(2, at + b * sizeof(wl_block_q8_0), a_stride);
-        TILE_LOADD(4, S->q[b], 64);
+        TILE_LOADD(4, S->w[b], 64);
         TILE_ZERO(0);
         TILE_DPBSSD(0, 2, 4);
         TILE_STORED(0, c[0], TR * sizeof(int32_t));
@@ -234,7 +200,7 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
     static const uint16_t colsb[8] = { 64, 64, 32, 32, 64, 64 };
     const wl_q8_0_aux *aux = vaux;
     const size_t nb = n / WL_QK, nr16 = nr / TR * TR, nt16 = n_tok / TT * TT;
-    strip_b S __attribute__((aligned(64)));
+    strip32 S;
 
     if (nr16 == 0 || nt16 == 0) {
         rest(n, w, w_stride, nr, a, a_stride, vaux, n_tok, out, ldo);
@@ -243,9 +209,9 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
     configure(rows, colsb);
     for (size_t r0 = 0; r0 < nr16; r0 += TR) {
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
-        for (size_t k0 = 0; k0 < nb; k0 += KCB) {
-            const size_t kn = nb - k0 < KCB ? nb - k0 : KCB;
-            pack(&S, wr + k0 * wbytes, w_stride, kn);
+        for (size_t k0 = 0; k0 < nb; k0 += KC32) {
+            const size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
+            pack(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn, 0);
             for (size_t t0 = 0; t0 < nt16; t0 += TT) {
                 __m512 acc[TT];
                 float *o = out + t0 * ldo + r0;
@@ -278,7 +244,7 @@ static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
  *
  * A sub-block of 32 (Q4_K) or group of 16 (Q6_K) for 16 tokens times 16
  * rows is one TDPBSSD: A the tokens' quants from the activation rows, B
- * the group's dwords of the strip vnni.c packs (strips-k.h), which are
+ * the group's dwords of the strip vnni.c packs (strips.h), which are
  * already in the tile's order; the quants are 0..15 and 0..63, so their
  * bytes are the same signed.  A super-block's groups go through two sets
  * of tiles into C, and then each token's integer parts and float chain are

@@ -7,7 +7,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/rows16.h"
-#include "kernels/strips-k.h"
+#include "kernels/strips.h"
 #define WL_X86_VNNI 1
 #include "kernels/x86-quant.h"
 
@@ -163,56 +163,6 @@ static inline void next_chunk_prefetch(const next_chunk *c, size_t i, size_t par
 }
 
 /* ---- Q4_0 and Q8_0 weights, Q8_0 activations ---- */
-
-#define KC32 32      /* blocks of 32 per chunk */
-
-typedef struct {
-    __m512i w[KC32][8];   /* group g: elements 4g..4g+3, plus 128 (q4_0: q + 120) */
-    __m512 d[KC32];
-} strip32;
-
-/* A chunk of a strip: whole strips (M all ones) from rows16_dwords4, the
- * last, partial one from masked gathers. */
-static void pack_q4_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
-{
-    const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8(120);
-
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_0)) {
-        __m512i q[4];
-        if (m == 0xFFFF) {
-            S->d[b] = rows16_f16(w, w_stride);
-            rows16_dwords4(w + 2, w_stride, q);
-        } else {
-            S->d[b] = f16_lanes(gather(m, idx, w), 0);
-            for (int g = 0; g < 4; g++)
-                q[g] = gather(m, idx, w + 2 + 4 * g);
-        }
-        for (int g = 0; g < 4; g++) {
-            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q[g], low4), bias);
-            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q[g], 4), low4), bias);
-        }
-    }
-}
-
-static void pack_q8_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
-{
-    const __m512i bias = _mm512_set1_epi8((char)0x80);
-
-    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q8_0)) {
-        __m512i q[8];
-        if (m == 0xFFFF) {
-            S->d[b] = rows16_f16(w, w_stride);
-            rows16_dwords4(w + 2, w_stride, q);
-            rows16_dwords4(w + 18, w_stride, q + 4);
-        } else {
-            S->d[b] = f16_lanes(gather(m, idx, w), 0);
-            for (int g = 0; g < 8; g++)
-                q[g] = gather(m, idx, w + 2 + 4 * g);
-        }
-        for (int g = 0; g < 8; g++)
-            S->w[b][g] = _mm512_xor_si512(q[g], bias);
-    }
-}
 
 /* NT tokens times NV strips of 16 rows (S[0], S[1]), blocks 0..NB: each
  * activation dword is broadcast once for the NV strips.  Two strips (32
@@ -388,7 +338,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
 /* Many tokens: strips of 32 rows (two of 16, the last ones possibly one)
  * unpacked a chunk of blocks at a time, then computed against every token
  * a tile at a time.  Partial sums wait in OUT between chunks. */
-static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t), size_t wbytes,
+static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t, int), size_t wbytes,
                     size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                     const wl_q8_0_aux *aux, size_t n_tok, float *out, size_t ldo)
 {
@@ -406,7 +356,7 @@ static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
             const next_chunk nc = next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, KC32);
             for (int v = 0; v < nv; v++)
-                pack(&S[v], wr + (size_t)v * GR * w_stride + k0 * wbytes, w_stride, idx, m[v], kn);
+                pack(&S[v], wr + (size_t)v * GR * w_stride + k0 * wbytes, w_stride, idx, m[v], kn, 128);
             for (size_t t0 = 0; t0 < n_tok; t0 += gt) {
                 next_chunk_prefetch(&nc, t0 / gt, (n_tok + gt - 1) / gt);
                 int nt = n_tok - t0 < gt ? (int)(n_tok - t0) : (int)gt;
@@ -435,7 +385,7 @@ static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __
     }
 }
 
-static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t), size_t wbytes,
+static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t, int), size_t wbytes,
                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                    const void *vaux, size_t n_tok, float *out, size_t ldo)
 {

@@ -1,17 +1,74 @@
 /*
- * strips-k.h - Q4_K and Q6_K super-blocks of 16 rows unpacked for the
+ * strips.h - Q4_0, Q8_0, Q4_K and Q6_K blocks of 16 rows unpacked for the
  * tiled kernels of vnni.c and amx.c: each dword of quants with a lane a
  * row, which is both what vpdpbusd takes with one activation dword
- * broadcast and, 8 (Q4_K) or 4 (Q6_K) dwords at a time, an AMX B tile of
- * one sub-block (group).  Included by kernel files built with AVX-512
- * flags, after rows16.h.
+ * broadcast and, 8 (Q4_0, Q8_0, Q4_K) or 4 (Q6_K) dwords at a time, an AMX
+ * B tile of one block (sub-block, group).  Included by kernel files built
+ * with AVX-512 flags, after rows16.h.
  */
-#ifndef WOOLLY_STRIPS_K_H
-#define WOOLLY_STRIPS_K_H
+#ifndef WOOLLY_STRIPS_H
+#define WOOLLY_STRIPS_H
 
 #include <stddef.h>
 
 #include "quant.h"
+
+/* ---- Q4_0 and Q8_0: the quants plus ZERO (128 for vpdpbusd, which takes
+ * them unsigned; 0 for AMX's signed TDPBSSD), as bytes ---- */
+
+#define KC32 32      /* blocks of 32 per chunk */
+
+typedef struct {
+    __m512i w[KC32][8];   /* group g: elements 4g..4g+3 of the 16 rows, plus ZERO */
+    __m512 d[KC32];
+} strip32;
+
+/* A chunk of a strip: whole strips (M all ones) from rows16_dwords4, the
+ * last, partial one from masked gathers. */
+static inline void pack_q4_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb,
+                             int zero)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)(zero - 8));
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_0)) {
+        __m512i q[4];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w, w_stride);
+            rows16_dwords4(w + 2, w_stride, q);
+        } else {
+            S->d[b] = f16_lanes(gather(m, idx, w), 0);
+            for (int g = 0; g < 4; g++)
+                q[g] = gather(m, idx, w + 2 + 4 * g);
+        }
+        for (int g = 0; g < 4; g++) {
+            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q[g], low4), bias);
+            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q[g], 4), low4), bias);
+        }
+    }
+}
+
+static inline void pack_q8_0(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb,
+                             int zero)
+{
+    const __m512i bias = _mm512_set1_epi8((char)zero);
+
+    for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q8_0)) {
+        __m512i q[8];
+        if (m == 0xFFFF) {
+            S->d[b] = rows16_f16(w, w_stride);
+            rows16_dwords4(w + 2, w_stride, q);
+            rows16_dwords4(w + 18, w_stride, q + 4);
+        } else {
+            S->d[b] = f16_lanes(gather(m, idx, w), 0);
+            for (int g = 0; g < 8; g++)
+                q[g] = gather(m, idx, w + 2 + 4 * g);
+        }
+        for (int g = 0; g < 8; g++)
+            S->w[b][g] = _mm512_add_epi8(q[g], bias);
+    }
+}
+
+/* ---- Q4_K and Q6_K ---- */
 
 #define KCK 8        /* super-blocks per chunk (two strips of Q6_K: half) */
 
