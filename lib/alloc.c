@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -30,36 +31,52 @@ void wl_free_aligned(void *p)
  * read into malloc'd memory took 1.7-2.2 s, into such pages 0.08-0.1 s
  * (from the page cache).  The products then run as fast as from the
  * mapped file (measured once both are faulted in). */
-#define WL_HUGE (2u << 20)
 
 static size_t huge_round(size_t size)
 {
-    return (size + WL_HUGE - 1) / WL_HUGE * WL_HUGE;
+    return (size + WL_HUGE_PAGE - 1) / WL_HUGE_PAGE * WL_HUGE_PAGE;
+}
+
+void *wl_map_huge(int fd, size_t len)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total;
+    uint8_t *res, *a, *end;
+    void *p;
+
+    if (len == 0 || len > SIZE_MAX - 2 * WL_HUGE_PAGE)
+        return MAP_FAILED;
+    total = (len + WL_HUGE_PAGE + pg - 1) / pg * pg;
+    res = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        return MAP_FAILED;
+    a = (uint8_t *)(((uintptr_t)res + WL_HUGE_PAGE - 1) & ~(uintptr_t)(WL_HUGE_PAGE - 1));
+    end = a + (len + pg - 1) / pg * pg;
+    p = fd < 0 ? mmap(a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+               : mmap(a, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    if (p == MAP_FAILED) {
+        munmap(res, total);
+        return MAP_FAILED;
+    }
+    /* The reservation's head and tail go back. */
+    if (a > res)
+        munmap(res, (size_t)(a - res));
+    if (res + total > end)
+        munmap(end, (size_t)(res + total - end));
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);   /* advice only: 4 KiB pages where refused */
+#endif
+    return p;
 }
 
 void *wl_alloc_huge(size_t size)
 {
-    size_t len;
-    uint8_t *p, *a;
+    void *p;
 
-    if (size == 0)
-        size = 1;
-    if (size > SIZE_MAX - 2 * (size_t)WL_HUGE)
+    if (size > SIZE_MAX - 2 * WL_HUGE_PAGE)
         return NULL;
-    len = huge_round(size);
-    p = mmap(NULL, len + WL_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    /* Keep the 2 MiB-aligned LEN bytes inside, unmap the rest. */
-    a = (uint8_t *)(((uintptr_t)p + WL_HUGE - 1) & ~(uintptr_t)(WL_HUGE - 1));
-    if (a > p)
-        munmap(p, (size_t)(a - p));
-    if (a + len < p + len + WL_HUGE)
-        munmap(a + len, (size_t)(p + len + WL_HUGE - (a + len)));
-#ifdef MADV_HUGEPAGE
-    madvise(a, len, MADV_HUGEPAGE);   /* advice only: 4 KiB pages where refused */
-#endif
-    return a;
+    p = wl_map_huge(-1, huge_round(size ? size : 1));
+    return p == MAP_FAILED ? NULL : p;
 }
 
 void wl_free_huge(void *p, size_t size)

@@ -788,50 +788,6 @@ woolly_status woolly_gguf_open_memory(const void *data, size_t size, woolly_gguf
     return open_image(g, out, errbuf, errsize);
 }
 
-/* SIZE bytes of FD mapped read-only, at an address aligned to 2 MiB where
- * a reservation gets one, with MADV_HUGEPAGE: Linux then reads a file that
- * is not yet in the page cache in 2 MiB folios and maps them whole, so that
- * the weights, streamed once a token, are not read through a TLB miss every
- * 4 KiB.  On a Zen 5 VM (Linux 6.18, ext4), decoding the TinyLlama-shaped
- * F32 model from a cache of 2 MiB folios ran at 10.1 t/s against 6.1-7.0
- * from 4 KiB pages, Q4_0 at 63 against 58-60; that kernel read 890 of a
- * 1100 MB model's MB into 2 MiB folios by itself and all of them with the
- * advice (older ones align file mappings less and read in small folios
- * without it).  A file already cached in small pages maps as it is.  The
- * pages stay the page cache's, shared with every process that maps the
- * file.  MAP_FAILED on failure. */
-static void *map_weights(int fd, size_t size)
-{
-    const size_t huge = (size_t)2 << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
-    void *p = MAP_FAILED;
-
-    if (size >= huge && size <= SIZE_MAX - 2 * huge) {
-        const size_t total = (size + huge + pg - 1) / pg * pg;
-        char *res = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (res != MAP_FAILED) {
-            char *al = (char *)(((uintptr_t)res + huge - 1) & ~(uintptr_t)(huge - 1));
-            char *end = al + (size + pg - 1) / pg * pg;
-            p = mmap(al, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
-            if (p == MAP_FAILED) {
-                munmap(res, total);
-            } else {
-                /* The reservation's head and tail go back. */
-                if (al > res)
-                    munmap(res, (size_t)(al - res));
-                if (res + total > end)
-                    munmap(end, (size_t)(res + total - end));
-            }
-        }
-    }
-    if (p == MAP_FAILED)
-        p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-#ifdef MADV_HUGEPAGE
-    if (p != MAP_FAILED)
-        (void)madvise(p, size, MADV_HUGEPAGE);   /* advice only: older kernels refuse it */
-#endif
-    return p;
-}
-
 /* Map PATH read-only into G. */
 static woolly_status map_file(const char *path, woolly_gguf *g, char *errbuf, size_t errsize)
 {
@@ -860,7 +816,18 @@ static woolly_status map_file(const char *path, woolly_gguf *g, char *errbuf, si
         status = WOOLLY_ERR_IO;
     } else {
         g->map_size = (size_t)st.st_size;
-        g->map = map_weights(fd, g->map_size);
+        /* At a huge page's boundary with MADV_HUGEPAGE (wl_map_huge): on a
+         * Zen 5 VM (Linux 6.18, ext4), decoding the TinyLlama-shaped F32
+         * model from a cache of 2 MiB folios ran at 10.1 t/s against
+         * 6.1-7.0 from 4 KiB pages, Q4_0 at 63 against 58-60; that kernel
+         * read 890 of a 1100 MB model's MB into 2 MiB folios by itself and
+         * all of them with the advice.  A file already cached in small
+         * pages maps as it is, and the pages stay the page cache's, shared
+         * with every process that maps the file.  Smaller files, or no
+         * aligned room: mapped where the system puts them. */
+        g->map = g->map_size >= WL_HUGE_PAGE ? wl_map_huge(fd, g->map_size) : MAP_FAILED;
+        if (g->map == MAP_FAILED)
+            g->map = mmap(NULL, g->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (g->map == MAP_FAILED) {
             g->map = NULL;
             wl_errbuf(errbuf, errsize, "%s: cannot map the file: %s", path, strerror(errno));

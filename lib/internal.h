@@ -60,6 +60,17 @@ void wl_free_aligned(void *p);
  * aligned to 2 MiB, in huge pages where the system grants them; NULL when
  * out of memory.  Free with wl_free_huge and the same SIZE. */
 void *wl_alloc_huge(size_t size);
+
+/* The size of a huge page, on the processors woolly knows. */
+#define WL_HUGE_PAGE ((size_t)2 << 20)
+
+/* LEN bytes at an address aligned to WL_HUGE_PAGE, marked MADV_HUGEPAGE:
+ * the first LEN bytes of FD read-only, or (FD < 0) zeroed anonymous memory
+ * read-write; MAP_FAILED when no aligned room or no mapping is had.  For
+ * the memory woolly streams through at every token: Linux backs it with
+ * huge pages (for a file, reads it uncached into 2 MiB folios and maps
+ * them whole) where it can.  munmap it. */
+void *wl_map_huge(int fd, size_t len);
 void wl_free_huge(void *p, size_t size);
 
 #endif /* WOOLLY_INTERNAL_H */
