@@ -63,28 +63,26 @@ static woolly_status alloc_buffers(woolly_session *s)
         { (size_t)wl_pool_size(s->pool), wl_attn_scratch(s->n_ctx, hp->head_dim, s->kv.type, group) },
         { B, hp->n_rot ? hp->n_rot : 1 },
     };
-    size_t off[sizeof bufs / sizeof bufs[0] + 1], total = 0;
+    enum { N = sizeof bufs / sizeof bufs[0] };
+    size_t bytes[N + 1], off[N + 1], total = 0;
 
-    for (size_t i = 0; i <= sizeof bufs / sizeof bufs[0]; i++) {
-        size_t n;
-        if (i < sizeof bufs / sizeof bufs[0]) {
-            if (wl_mul_size(shape[i][0], shape[i][1], &n) || wl_mul_size(n, sizeof(float), &n))
-                return WOOLLY_ERR_NOMEM;
-        } else {
-            n = wl_acts_bytes(B, max_cols);   /* converted activations, last */
-        }
+    for (size_t i = 0; i < N; i++)
+        if (wl_mul_size(shape[i][0], shape[i][1], &bytes[i]) || wl_mul_size(bytes[i], sizeof(float), &bytes[i]))
+            return WOOLLY_ERR_NOMEM;
+    bytes[N] = wl_acts_bytes(B, max_cols);   /* converted activations, last */
+    for (size_t i = 0; i <= N; i++) {
         off[i] = total;
-        if (n > SIZE_MAX - 63 || wl_add_size(total, (n + 63) / 64 * 64, &total))
+        if (bytes[i] > SIZE_MAX - 63 || wl_add_size(total, (bytes[i] + 63) / 64 * 64, &total))
             return WOOLLY_ERR_NOMEM;
     }
     s->scratch = wl_alloc_huge(total);
     if (!s->scratch)
         return WOOLLY_ERR_NOMEM;
     s->scratch_size = total;
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    for (size_t i = 0; i < N; i++)
         *bufs[i] = (float *)(void *)(s->scratch + off[i]);
-    s->acts.data = s->scratch + off[sizeof bufs / sizeof bufs[0]];
-    s->acts.cap = wl_acts_bytes(B, max_cols);
+    s->acts.data = s->scratch + off[N];
+    s->acts.cap = bytes[N];
     return WOOLLY_OK;
 }
 
