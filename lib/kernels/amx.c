@@ -134,6 +134,20 @@ static void gemm_i8(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
 
 typedef wl_gemm_fn *gemm_fn;
 
+/* The accumulators of 16 tokens' outputs (rows LDO apart at O): zero for
+ * a product's first chunk, else what the chunks before left there. */
+static inline __attribute__((always_inline)) void acc_load(__m512 acc[TT], const float *o, size_t ldo, int first)
+{
+    for (int t = 0; t < TT; t++)
+        acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(o + (size_t)t * ldo);
+}
+
+static inline __attribute__((always_inline)) void acc_store(const __m512 acc[TT], float *o, size_t ldo)
+{
+    for (int t = 0; t < TT; t++)
+        _mm512_storeu_ps(o + (size_t)t * ldo, acc[t]);
+}
+
 /* What the tiles leave to REST: the tokens past NT16 of the first NR16
  * rows, and every token of the rows past NR16 (AUX_BYTES of aux a token). */
 static void rest_of(gemm_fn rest, size_t nr16, size_t nt16, size_t aux_bytes, size_t n, const void *w,
@@ -215,12 +229,10 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
             for (size_t t0 = 0; t0 < nt16; t0 += TT) {
                 __m512 acc[TT];
                 float *o = out + t0 * ldo + r0;
-                for (int t = 0; t < TT; t++)
-                    acc[t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + (size_t)t * ldo);
+                acc_load(acc, o, ldo, k0 == 0);
                 tile_blocks(&S, kn, (const uint8_t *)a + t0 * a_stride + k0 * sizeof(wl_block_q8_0) + 2,
                             a_stride, aux + t0 * nb + k0, nb, acc);
-                for (int t = 0; t < TT; t++)
-                    _mm512_storeu_ps(o + (size_t)t * ldo, acc[t]);
+                acc_store(acc, o, ldo);
             }
         }
     }
@@ -336,8 +348,7 @@ static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stri
                 __m512 acc[TT];
                 float *o = out + t0 * ldo + r0;
                 const wl_block_q8_k *at = (const wl_block_q8_k *)((const uint8_t *)a + t0 * a_stride) + k0;
-                for (int t = 0; t < TT; t++)
-                    acc[t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + (size_t)t * ldo);
+                acc_load(acc, o, ldo, k0 == 0);
                 for (size_t b = 0; b < kn; b++) {
                     k_group_sums(&S, b, q6, (const uint8_t *)at[b].qs, a_stride, c);
                     for (int t = 0; t < TT; t++) {
@@ -346,8 +357,7 @@ static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stri
                         acc[t] = k_token(&S, b, q6, c, t, ab, &aux[(t0 + (size_t)t) * nb + k0 + b], acc[t]);
                     }
                 }
-                for (int t = 0; t < TT; t++)
-                    _mm512_storeu_ps(o + (size_t)t * ldo, acc[t]);
+                acc_store(acc, o, ldo);
             }
         }
     }
