@@ -462,13 +462,12 @@ END_TEST
  * (check_quant) then checks their bits. */
 START_TEST(amx_tiles_take_the_products)
 {
-    const unsigned vnni_mask = WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI;
     static const woolly_type types[] = { WOOLLY_TYPE_Q4_0, WOOLLY_TYPE_Q8_0, WOOLLY_TYPE_Q4_K, WOOLLY_TYPE_Q6_K };
     wl_kernels vnni, k;
 
-    if (!tu_runnable(vnni_mask))
+    if (!tu_runnable(TU_VNNI_MASK))
         return;
-    wl_kernels_fill(&vnni, vnni_mask);
+    wl_kernels_fill(&vnni, TU_VNNI_MASK);
     for (size_t r = 0; r < TU_N_RUNS; r++) {
         const char *name = tu_fill_run(&k, r);
         if (!name || strncmp(name, "amx", 3) != 0)

@@ -35,6 +35,8 @@ static const unsigned tu_level_masks[] = {
     WOOLLY_ISA_NEON | WOOLLY_ISA_DOTPROD,
 };
 #define TU_N_LEVELS (sizeof tu_level_masks / sizeof tu_level_masks[0])
+/* The VNNI level, which the AMX kernels leave their tails to. */
+#define TU_VNNI_MASK (WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI)
 
 /* Whether this build and this machine can run the level MASK. */
 static inline int tu_runnable(unsigned mask)
@@ -61,9 +63,8 @@ static inline const char *tu_fill_run(wl_kernels *k, size_t r)
     if (r < TU_N_LEVELS)
         return tu_runnable(tu_level_masks[r]) ? wl_kernels_fill(k, tu_level_masks[r]) : NULL;
 # ifdef TU_AMX_EMULATED
-    const unsigned vnni = WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512 | WOOLLY_ISA_AVX512_VNNI;
-    if (tu_runnable(vnni)) {
-        wl_kernels_fill(k, vnni);
+    if (tu_runnable(TU_VNNI_MASK)) {
+        wl_kernels_fill(k, TU_VNNI_MASK);
         wl_kernels_init_amx_emulated(k);
         return "amx (emulated tiles)";
     }
