@@ -171,6 +171,18 @@ static double measure_bandwidth(int n_threads)
     return best;
 }
 
+/* Whether BYTES fit in the last level cache, as far as the C library
+ * knows (it may not: then they are taken to fit). */
+static int fits_in_cache(double bytes)
+{
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (l3 > 0)
+        return bytes <= (double)l3;
+#endif
+    return 1;
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 struct bench {
@@ -359,13 +371,24 @@ int cmd_bench(int argc, char **argv)
         ppu = pool_since(&b, &mark, (double)reps * (double)n_prompt);
         pps = summarize(pp, (int)reps);
     }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int n_thr = threads > 0 ? (int)threads : online > 0 ? (int)online : 1;
     if (n_gen > 0) {
         time_gen(&b, 4, NULL);
+        /* The bandwidth just before and just after the decoding runs, the
+         * better of the two: a shared machine's speed drifts, and measured
+         * minutes later it had come out below what decoding read. */
+        if (roofline)
+            bw = measure_bandwidth(n_thr);
         pool_mark(&b, &mark);
         for (int r = 0; r < reps; r++)
             tg[r] = n_gen / time_gen(&b, (size_t)n_gen, NULL);
         tgu = pool_since(&b, &mark, (double)reps * (double)(n_gen + 1));   /* + each run's one-token prompt */
         tgs = summarize(tg, (int)reps);
+        if (roofline) {
+            double after = measure_bandwidth(n_thr);
+            bw = after > bw ? after : bw;
+        }
     }
     static const int seq_n[4] = { 1, 10, 50, 100 };
     double seq[4] = { 0 };
@@ -387,9 +410,7 @@ int cmd_bench(int argc, char **argv)
         p50 = lat[(size_t)(0.50 * (sustained - 1))] * 1e3;
         p99 = lat[(size_t)(0.99 * (sustained - 1))] * 1e3;
     }
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    int n_thr = threads > 0 ? (int)threads : online > 0 ? (int)online : 1;
-    if (roofline)
+    if (roofline && n_gen <= 0)
         bw = measure_bandwidth(n_thr);
     double bytes_per_token = (double)b.info.n_bytes;
     double share = bw > 0 && n_gen > 0 ? tgs.mean * bytes_per_token / bw : 0;
@@ -447,7 +468,8 @@ int cmd_bench(int argc, char **argv)
         if (roofline && n_gen > 0)
             printf("roofline: memory bandwidth %.1f GB/s; decode reads %.1f MB/token, %.1f GB/s = %.0f%% of it%s\n",
                    bw / 1e9, bytes_per_token / 1e6, tgs.mean * bytes_per_token / 1e9, share * 100,
-                   share > 1 ? " (the model fits in the caches)" : "");
+                   share <= 1 ? "" : fits_in_cache(bytes_per_token) ? " (the model fits in the caches)"
+                                   : " (the machine's speed changed while it was measured)");
         else if (roofline)   /* no tg test: no decode rate to compare */
             printf("roofline: memory bandwidth %.1f GB/s; decode reads %.1f MB/token\n", bw / 1e9,
                    bytes_per_token / 1e6);
