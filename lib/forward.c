@@ -16,19 +16,56 @@
 #include "kernels/kernels.h"
 #include "session.h"
 
-/* out[i] = x[i] / rms(x) * w[i], over N values: the squares rounded to
- * float and summed in double, as ggml_compute_forward_rms_norm_f32 does. */
-static void rmsnorm(float *out, const float *x, const float *w, size_t n, float eps)
-{
-    double ss = 0.0;
+/* The rows that rmsnorm's sums take at a time: each row's sum is one chain
+ * of double adds in the order of its values, which waits on every add's
+ * latency; the chains of 8 rows interleaved keep the adders busy (Q4_0
+ * pp512 profile: the norms 1.8-2.4% of the time before, 1.1% after). */
+#define NORM_ROWS 8
 
-    for (size_t i = 0; i < n; i++) {
-        float sq = x[i] * x[i];
-        ss += (double)sq;
+/* SS[r]: the sum of the squares of the N values of row r (of ROWS, LD
+ * apart), the squares rounded to float and added in double in order, as
+ * ggml_compute_forward_rms_norm_f32 does. */
+static void sum_squares(const float *x, size_t ld, size_t n, size_t rows, double ss[NORM_ROWS])
+{
+    if (rows == NORM_ROWS) {
+        /* Named, not an array, so that the compiler keeps them in registers. */
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0;
+        const float *x0 = x, *x1 = x + ld, *x2 = x + 2 * ld, *x3 = x + 3 * ld;
+        const float *x4 = x + 4 * ld, *x5 = x + 5 * ld, *x6 = x + 6 * ld, *x7 = x + 7 * ld;
+#define NORM_SQ(r) a##r += (double)(float)(x##r[i] * x##r[i])
+        for (size_t i = 0; i < n; i++) {
+            NORM_SQ(0); NORM_SQ(1); NORM_SQ(2); NORM_SQ(3);
+            NORM_SQ(4); NORM_SQ(5); NORM_SQ(6); NORM_SQ(7);
+        }
+#undef NORM_SQ
+        ss[0] = a0, ss[1] = a1, ss[2] = a2, ss[3] = a3, ss[4] = a4, ss[5] = a5, ss[6] = a6, ss[7] = a7;
+        return;
     }
-    float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (x[i] * scale) * w[i];
+    for (size_t r = 0; r < rows; r++) {
+        double a = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            float sq = x[r * ld + i] * x[r * ld + i];
+            a += (double)sq;
+        }
+        ss[r] = a;
+    }
+}
+
+/* Rows T0..T1 of OUT: x / rms(x) * w over N values a row. */
+static void rmsnorm_rows(float *out, const float *x, const float *w, size_t n, float eps, size_t t0, size_t t1)
+{
+    for (size_t t = t0; t < t1; t += NORM_ROWS) {
+        size_t rows = t1 - t < NORM_ROWS ? t1 - t : NORM_ROWS;
+        double ss[NORM_ROWS];
+        sum_squares(x + t * n, n, n, rows, ss);
+        for (size_t r = 0; r < rows; r++) {
+            const float *xr = x + (t + r) * n;
+            float *o = out + (t + r) * n;
+            float scale = 1.0f / sqrtf((float)(ss[r] / (double)n) + eps);
+            for (size_t i = 0; i < n; i++)
+                o[i] = (xr[i] * scale) * w[i];
+        }
+    }
 }
 
 struct norm_job {
@@ -44,8 +81,7 @@ static void norm_rows(void *arg, int ith, int nth)
     long b, e;
 
     wl_split((long)j->n_tok, ith, nth, &b, &e);
-    for (long t = b; t < e; t++)
-        rmsnorm(j->out + (size_t)t * j->dim, j->x + (size_t)t * j->dim, j->w, j->dim, j->eps);
+    rmsnorm_rows(j->out, j->x, j->w, j->dim, j->eps, (size_t)b, (size_t)e);
 }
 
 static void norm_batch(woolly_session *s, float *out, const float *x, const float *w, size_t n_tok)
