@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -306,10 +307,24 @@ START_TEST(llama_order_kernels_match_scalar)
     }
     w[1][20] = -0.0f;
     wl_kernels_fill(&ref, 0);
-    for (size_t m = 0; m < TU_N_LEVELS; m++) {
-        if (!tu_runnable(tu_level_masks[m]))
+    /* Every level, and those with AVX-512 again with the weighted sums of
+     * the other way with subnormals (wl_kernels_avx512_subnormals): this
+     * CPU's way and the other. */
+    for (size_t run = 0; run < 2 * TU_N_LEVELS; run++) {
+        const size_t m = run % TU_N_LEVELS;
+        const int again = run >= TU_N_LEVELS;
+        char name[80];
+        if (!tu_runnable(tu_level_masks[m]) || (again && !(tu_level_masks[m] & WOOLLY_ISA_AVX512)))
             continue;
-        const char *name = wl_kernels_fill(&k, tu_level_masks[m]);
+        snprintf(name, sizeof name, "%s", wl_kernels_fill(&k, tu_level_masks[m]));
+#ifdef HAVE_AVX512
+        if (again) {
+            const int fast = !wl_cpu_fast_subnormals();
+            wl_kernels_avx512_subnormals(&k, fast);
+            snprintf(name + strlen(name), sizeof name - strlen(name), " (subnormals %s)",
+                     fast ? "in plain FMAs" : "around FMAs");
+        }
+#endif
         for (size_t l = 0; l < N_LENGTHS; l++) {
             size_t n = lengths[l];
             float a = ref.dot_f32_ggml(n, x, y), b = k.dot_f32_ggml(n, x, y);

@@ -493,7 +493,10 @@ static inline float wsum16_absmax(const float *x, size_t m)
     return _mm512_reduce_max_ps(a);
 }
 
-static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+/* FAST: the CPU's FMAs take subnormals at full speed, so the lanes of
+ * subnormal weights are summed as the others are (the same bits). */
+static inline __attribute__((always_inline)) void wsum16_sparse(int fast, size_t n, size_t m, const float *w,
+                                                                const float *v, size_t ldv, float *out)
 {
     const size_t ld = (m + 15) & ~(size_t)15;
     float lanes[16 * WSUM_SPARSE_M] __attribute__((aligned(64)));
@@ -506,13 +509,14 @@ static void wsum16_sparse(size_t n, size_t m, const float *w, const float *v, si
 
     do {
         size_t wn = n - w0 < WSUM_SPARSE_WINDOW ? n - w0 : WSUM_SPARSE_WINDOW;
-        unsigned subnormal = 0;   /* lanes with a subnormal weight */
+        unsigned subnormal = 0;   /* lanes with a subnormal weight, unless FAST */
 
         memset(count, 0, sizeof count);
         for (size_t b = 0; b < wn; b += 16) {
             __mmask16 live = lives[b / 16] = wsum16_nonzero(w + w0, wn, b);
             __m512i bits = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, w + w0 + b), _mm512_set1_epi32(0x7FFFFFFF));
-            subnormal |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
+            if (!fast)
+                subnormal |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
             for (unsigned z = live; z; z &= z - 1) {
                 unsigned l = (unsigned)__builtin_ctz(z);
                 rows[l][count[l]++] = (uint16_t)(b + l);
@@ -642,7 +646,7 @@ static void wsum16_dense(size_t n, size_t m, const float *w, const float *v, siz
 /* Whether the N weights W are best summed by wsum16_sparse: most are 0,
  * or some are subnormal (an FMA of the dense kernels with one takes a
  * microcode assist; the sparse kernel avoids them). */
-static int wsum16_use_sparse(size_t n, size_t m, const float *w)
+static inline __attribute__((always_inline)) int wsum16_use_sparse(int fast, size_t n, size_t m, const float *w)
 {
     size_t nz = 0;
     __mmask16 sub = 0;
@@ -655,13 +659,14 @@ static int wsum16_use_sparse(size_t n, size_t m, const float *w)
         sub |= _mm512_mask_cmplt_epu32_mask(live, bits, _mm512_set1_epi32(0x00800000));
         nz += (size_t)__builtin_popcount(live);
     }
-    return 2 * nz < n || sub;
+    return 2 * nz < n || (sub && !fast);
 }
 
-static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+static inline __attribute__((always_inline)) void wsum16_any(int fast, size_t n, size_t m, const float *w,
+                                                             const float *v, size_t ldv, float *out)
 {
-    if (wsum16_use_sparse(n, m, w))
-        wsum16_sparse(n, m, w, v, ldv, out);
+    if (wsum16_use_sparse(fast, n, m, w))
+        wsum16_sparse(fast, n, m, w, v, ldv, out);
     else
         wsum16_dense(n, m, w, v, ldv, out);
 }
@@ -711,8 +716,9 @@ static inline __attribute__((always_inline)) void wsum16_dense_heads(int hb, siz
 /* The sparse heads one at a time, the dense ones 4 to 8 at a time (fewer,
  * one at a time: 2 accumulators a lane are too few to hide the FMAs'
  * latency). */
-static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t ldw, const float *v, size_t ldv,
-                         float *out, size_t ldo)
+static inline __attribute__((always_inline)) void wsum16_heads_any(int fast, size_t n, size_t m, size_t nh,
+                                                                   const float *w, size_t ldw, const float *v,
+                                                                   size_t ldv, float *out, size_t ldo)
 {
     const float *dw[8];
     float *dout[8];
@@ -720,8 +726,8 @@ static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t l
 
     for (size_t h = 0; h < nh; h++) {
         const float *wh = w + h * ldw;
-        if (wsum16_use_sparse(n, m, wh)) {
-            wsum16_sparse(n, m, wh, v, ldv, out + h * ldo);
+        if (wsum16_use_sparse(fast, n, m, wh)) {
+            wsum16_sparse(fast, n, m, wh, v, ldv, out + h * ldo);
         } else {
             dw[hb] = wh;
             dout[hb++] = out + h * ldo;
@@ -740,6 +746,34 @@ static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t l
             hb = 0;
         }
     }
+}
+
+static void wsum16(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    wsum16_any(0, n, m, w, v, ldv, out);
+}
+
+static void wsum16_heads(size_t n, size_t m, size_t nh, const float *w, size_t ldw, const float *v, size_t ldv,
+                         float *out, size_t ldo)
+{
+    wsum16_heads_any(0, n, m, nh, w, ldw, v, ldv, out, ldo);
+}
+
+static void wsum16_fast(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out)
+{
+    wsum16_any(1, n, m, w, v, ldv, out);
+}
+
+static void wsum16_heads_fast(size_t n, size_t m, size_t nh, const float *w, size_t ldw, const float *v,
+                              size_t ldv, float *out, size_t ldo)
+{
+    wsum16_heads_any(1, n, m, nh, w, ldw, v, ldv, out, ldo);
+}
+
+void wl_kernels_avx512_subnormals(wl_kernels *k, int fast)
+{
+    k->wsum16 = fast ? wsum16_fast : wsum16;
+    k->wsum16_heads = fast ? wsum16_heads_fast : wsum16_heads;
 }
 
 /* ---- F32 and F16 weights times float activations, tiled ------------------
@@ -929,6 +963,5 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->softmax_exp = softmax_exp;
     k->silu = silu;
     k->rope = rope;
-    k->wsum16 = wsum16;
-    k->wsum16_heads = wsum16_heads;
+    wl_kernels_avx512_subnormals(k, wl_cpu_fast_subnormals());
 }

@@ -187,6 +187,16 @@ const wl_kernels *wl_kernels_get(void);
  * use it to reach every level in one process. */
 const char *wl_kernels_fill(wl_kernels *k, unsigned isa);
 
+/* Whether this CPU's FMAs take subnormal operands and results at full
+ * speed (Intel's take a microcode assist each). */
+int wl_cpu_fast_subnormals(void);
+
+/* K's weighted sums (wsum16, wsum16_heads) made avx512.c's for such a CPU
+ * (FAST: subnormal weights in plain FMAs) or another (around them); the
+ * bits are the same either way.  wl_kernels_init_avx512 takes the way
+ * wl_cpu_fast_subnormals says; tests reach both. */
+void wl_kernels_avx512_subnormals(wl_kernels *k, int fast);
+
 /* The signature of wl_type_kernels' gemm. */
 typedef void wl_gemm_fn(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                         const void *aux, size_t nt, float *out, size_t ldo);
