@@ -412,7 +412,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (roofline && n_gen <= 0)
         bw = measure_bandwidth(n_thr);
-    double bytes_per_token = (double)b.info.n_bytes;
+    double bytes_per_token = (double)b.info.n_bytes_token;
     double share = bw > 0 && n_gen > 0 ? tgs.mean * bytes_per_token / bw : 0;
     const char *name = fast ? "synthetic (--fast-fp32)" : model_path;
     double gib = (double)b.info.n_bytes / (1 << 30);

@@ -501,6 +501,9 @@ woolly_status woolly_model_get_info(const woolly_model *m, woolly_model_info *in
     full.norm_eps = m->hp.norm_eps;
     full.n_params = m->n_params;
     full.n_bytes = m->n_bytes;
+    full.n_bytes_token = m->n_bytes;
+    if (m->output.data != m->tok_embd.data)   /* the embedding of one token is read, not the others */
+        full.n_bytes_token -= (m->tok_embd.rows - 1) * m->tok_embd.row_bytes;
     memcpy(info, &full, n);
     return WOOLLY_OK;
 }

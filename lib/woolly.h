@@ -370,6 +370,9 @@ typedef struct woolly_model_info {
     float norm_eps;
     uint64_t n_params;
     uint64_t n_bytes;       /* bytes of weights */
+    uint64_t n_bytes_token; /* of them, those a generated token reads: all but
+                               the other rows of the token embeddings (all,
+                               where the output shares them) */
 } woolly_model_info;
 
 woolly_status woolly_model_get_info(const woolly_model *model, woolly_model_info *info);

@@ -373,6 +373,32 @@ START_TEST(synth_file_is_the_model_in_memory)
 }
 END_TEST
 
+/* A generated token reads every weight but the other tokens' embeddings:
+ * 299 of the 300 rows of a tiny model's token_embd (F32: 64 floats; Q8_0:
+ * 2 blocks of 34 bytes), which its untied output does not share. */
+START_TEST(a_token_reads_one_embedding_row)
+{
+    static const struct {
+        woolly_type type;
+        uint64_t row_bytes;
+    } cases[] = { { WOOLLY_TYPE_F32, 64 * 4 }, { WOOLLY_TYPE_Q8_0, 2 * 34 } };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        woolly_model *m = tiny_model(cases[i].type, 1, 10000.0f);
+        woolly_model_info info = { .size = sizeof info };
+        ck_assert_int_eq(woolly_model_get_info(m, &info), WOOLLY_OK);
+        ck_assert_uint_eq(info.n_bytes - info.n_bytes_token, 299 * cases[i].row_bytes);
+        /* an older caller's smaller struct is filled up to its size */
+        woolly_model_info old = { .size = offsetof(woolly_model_info, n_bytes_token) };
+        old.n_bytes_token = 7;
+        ck_assert_int_eq(woolly_model_get_info(m, &old), WOOLLY_OK);
+        ck_assert_uint_eq(old.n_bytes, info.n_bytes);
+        ck_assert_uint_eq(old.n_bytes_token, 7);
+        woolly_model_free(m);
+    }
+}
+END_TEST
+
 START_TEST(quantized_synthetic_models_are_invariant)
 {
     check_invariance(WOOLLY_TYPE_Q4_0);
@@ -401,6 +427,7 @@ int main(void)
     tcase_add_test(tc, sessions_of_one_model_are_independent);
     tcase_add_test(tc, threads_report_their_steps);
     tcase_add_test(tc, synthetic_sizes_are_validated);
+    tcase_add_test(tc, a_token_reads_one_embedding_row);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -48,6 +48,10 @@ static float *teacher_force(const ref_case *c, const int32_t *tok, size_t n, siz
     ck_assert_msg(st == WOOLLY_OK, "%s: %s", c->name, err);
     ck_assert_int_eq(woolly_model_get_info(m, &info), WOOLLY_OK);
     ck_assert_uint_eq(info.n_vocab, c->n_vocab);
+    /* tied embeddings are read whole, as the output; else one row of them */
+    ck_assert_msg(strstr(c->name, "tied") ? info.n_bytes_token == info.n_bytes : info.n_bytes_token < info.n_bytes,
+                  "%s: %llu of %llu bytes a token", c->name, (unsigned long long)info.n_bytes_token,
+                  (unsigned long long)info.n_bytes);
     woolly_session_params_init(&sp, sizeof sp);
     sp.n_ctx = (uint32_t)n;
     sp.n_batch = n_batch;
