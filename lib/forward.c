@@ -198,14 +198,8 @@ static void attend(const woolly_session *s, float *scratch, uint32_t layer, uint
     const float *vals = kv_rows(kv, layer, 1, off, n, hd, conv, &ld);
     for (size_t h = 0; h < nq; h++) {
         float *scores = scratch + h * lds;
-        /* scores[j] * (float)(1 / sum), rounded once from the exact double
-         * product: a float multiply of a subnormal weight (a peaked softmax
-         * has many) costs an Intel core a microcode assist.  Through a
-         * volatile, or the compiler turns it back into the float multiply. */
-        volatile double inv = (float)(1.0 / k->softmax_exp(n, scores, scores, row_max(n, scores)));
-        double f = inv;
-        for (size_t j = 0; j < n; j++)
-            scores[j] = (float)((double)scores[j] * f);
+        /* scores[j] * (float)(1 / sum), as a float multiply rounds it. */
+        k->scale(n, scores, (float)(1.0 / k->softmax_exp(n, scores, scores, row_max(n, scores))));
         if (!k->wsum16_heads)
             k->wsum16(n, hd, scores, vals, ld, out + h * hd);
     }

@@ -161,6 +161,7 @@ START_TEST(process_table_is_filled)
     ck_assert_ptr_nonnull(k->qk_scores);
     ck_assert_ptr_nonnull(k->softmax_exp);
     ck_assert_ptr_nonnull(k->silu);
+    ck_assert_ptr_nonnull(k->scale);
     ck_assert_ptr_nonnull(k->rope);
     ck_assert_ptr_nonnull(k->wsum16);
 }
@@ -335,6 +336,15 @@ START_TEST(llama_order_kernels_match_scalar)
             ref.silu(n, ref_out, x);
             k.silu(n, got_out, x);
             ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s silu n=%zu", name, n);
+            /* Normalised weights, some of them subnormal; each the float
+             * multiply's bits (the reference's own check: x * f in float). */
+            for (size_t i = 0; i < n; i++)
+                ref_out[i] = got_out[i] = ldexpf(x[i], -110 - (int)(i % 30));
+            ref.scale(n, ref_out, 0.3f);
+            k.scale(n, got_out, 0.3f);
+            ck_assert_msg(memcmp(ref_out, got_out, n * sizeof *got_out) == 0, "%s scale n=%zu", name, n);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(ref_out[i] == ldexpf(x[i], -110 - (int)(i % 30)) * 0.3f, "scalar scale at %zu", i);
         }
         /* Exponentials across the subnormal range, every 1/64 of a step
          * of its exponent: each rounding as the scalar reference's. */

@@ -272,6 +272,20 @@ static double softmax_exp(size_t n, float *y, const float *x, float max)
     return sum;
 }
 
+/* wl_scale_scalar 16 floats at a time, through double as it is. */
+static void scale(size_t n, float *x, float f)
+{
+    const __m512d d = _mm512_set1_pd(f);
+
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), d));
+        const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), d));
+        _mm512_mask_storeu_ps(x + i, k, _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+    }
+}
+
 static void silu(size_t n, float *y, const float *x)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
@@ -962,6 +976,7 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
+    k->scale = scale;
     k->rope = rope;
     wl_kernels_avx512_subnormals(k, wl_cpu_fast_subnormals());
 }

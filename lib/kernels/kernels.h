@@ -104,6 +104,10 @@ typedef struct wl_kernels {
     /* ggml_vec_silu_f32: y[i] = x[i] / (1 + ggml_v_expf(-x[i])) on chunks of
      * 16, x/(1 + expf(-x)) for the n % 16 others. */
     void (*silu)(size_t n, float *y, const float *x);
+    /* x[i] = x[i] * f for i < n, each rounded once as a float multiply
+     * rounds it (computed through double where a float multiply with a
+     * subnormal takes a microcode assist): softmax's normalisation. */
+    void (*scale)(size_t n, float *x, float f);
     /* RoPE of NH heads of HD floats in place (head h at x + h*hd): their
      * first N_ROT values in pairs (a, b), (2i, 2i+1) when ADJACENT, else
      * (i, i + n_rot/2), each rotated by c = cs[2i], s = cs[2i+1] as
@@ -227,6 +231,7 @@ float wl_f32_vec_dot_scalar(size_t n, const void *w, const void *a);
 float wl_bf16_vec_dot_scalar(size_t n, const void *w, const void *a);
 double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max);
 void wl_silu_scalar(size_t n, float *y, const float *x);
+void wl_scale_scalar(size_t n, float *x, float f);
 void wl_rope_scalar(size_t nh, size_t hd, size_t n_rot, int adjacent, float *x, const float *cs);
 void wl_wsum16_scalar(size_t n, size_t m, const float *w, const float *v, size_t ldv, float *out);
 void wl_bf16_from_float_scalar(const float *x, void *y, size_t n);

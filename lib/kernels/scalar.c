@@ -221,6 +221,19 @@ double wl_softmax_exp_scalar(size_t n, float *y, const float *x, float max)
     return sum;
 }
 
+void wl_scale_scalar(size_t n, float *x, float f)
+{
+    /* The exact double product rounded once: a float multiply's bits.
+     * Through a volatile, or the compiler turns it back into the float
+     * multiply, which costs an Intel core a microcode assist for each
+     * subnormal (a peaked softmax has many). */
+    volatile double vf = f;
+    const double d = vf;
+
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((double)x[i] * d);
+}
+
 void wl_silu_scalar(size_t n, float *y, const float *x)
 {
     size_t nv = n & ~(size_t)15, i;
@@ -668,6 +681,7 @@ void wl_kernels_init_scalar(wl_kernels *k)
     k->qk_scores = wl_qk_scores_scalar;
     k->softmax_exp = wl_softmax_exp_scalar;
     k->silu = wl_silu_scalar;
+    k->scale = wl_scale_scalar;
     k->rope = wl_rope_scalar;
     k->wsum16 = wl_wsum16_scalar;
 }
