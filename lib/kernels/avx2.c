@@ -271,6 +271,21 @@ static double softmax_exp(size_t n, float *y, const float *x, float max)
     return sum;
 }
 
+/* wl_scale_scalar 8 floats at a time, through double as it is. */
+static void scale(size_t n, float *x, float f)
+{
+    const __m256d d = _mm256_set1_pd(f);
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), d));
+        const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), d));
+        _mm256_storeu_ps(x + i, _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1));
+    }
+    wl_scale_scalar(n - i, x + i, f);
+}
+
 static void silu(size_t n, float *y, const float *x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -1113,6 +1128,7 @@ void wl_kernels_init_avx2(wl_kernels *k)
     k->qk_scores = qk_scores;
     k->softmax_exp = softmax_exp;
     k->silu = silu;
+    k->scale = scale;
     k->rope = rope;
     k->wsum16 = wsum16;
     k->type[WOOLLY_TYPE_Q4_0].gemm = q4_0_gemm;
