@@ -550,11 +550,11 @@ static inline __attribute__((always_inline)) void wsum16_sparse(int fast, size_t
             }
             fixed |= (unsigned)(bound < 0x1p23) << l;
         }
-        /* The lanes without subnormal weights: 64 columns at a time, four
-         * independent chains of FMAs, each column's in the order of the
-         * rows (one column vector at a time waited on every FMA's latency:
-         * 10% of a Q4_0 pp512 of the TinyLlama shape, whose random weights
-         * make the softmax sparse). */
+        /* The lanes without subnormal weights (every lane where FAST): 64
+         * columns at a time, four independent chains of FMAs, each
+         * column's in the order of the rows (one column vector at a time
+         * waited on every FMA's latency: 10% of a Q4_0 pp512 of the
+         * TinyLlama shape, whose random weights make the softmax sparse). */
         for (size_t c0 = 0; c0 < m; c0 += 64) {
             __mmask16 k[4];
             for (int i = 0; i < 4; i++)
@@ -658,8 +658,8 @@ static void wsum16_dense(size_t n, size_t m, const float *w, const float *v, siz
 }
 
 /* Whether the N weights W are best summed by wsum16_sparse: most are 0,
- * or some are subnormal (an FMA of the dense kernels with one takes a
- * microcode assist; the sparse kernel avoids them). */
+ * or, unless FAST, some are subnormal (an FMA of the dense kernels with one
+ * takes a microcode assist; the sparse kernel avoids them). */
 static inline __attribute__((always_inline)) int wsum16_use_sparse(int fast, size_t n, size_t m, const float *w)
 {
     size_t nz = 0;
