@@ -299,19 +299,19 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
                                      19, 20, 21, 22, 23, 24, 25, 26, 56, 57, 58, 59, 60, 61, 62, 63 };
     const __m512i qidx = _mm512_loadu_si512(qw);
     scales16 sc;
-    const uint8_t *const dh[4] = { sc.b[0] + 32, sc.b[1] + 32, sc.b[0] + 68, sc.b[1] + 68 };
-    const uint8_t *rp[GR];
-
-    for (int r = 0; r < GR; r++)
-        rp[r] = w + (size_t)r * w_stride + b0 * sizeof(wl_block_q4_0);
     const uint8_t *lin = w + GR * w_stride + b0 * GR * sizeof(wl_block_q4_0);   /* the next strip */
+
+    w += b0 * sizeof(wl_block_q4_0);
     for (size_t gi = 0; gi < ng; gi++) {
         const size_t off = gi * 4 * sizeof(wl_block_q4_0);
         const __m512i va = _mm512_loadu_si512(al + 64 * gi);
         const __m512i vh = _mm512_loadu_si512(ah + 64 * gi);
+        const uint8_t *p = w + off;
+        scales16 *sp = &sc;
+        __asm__("" : "+r"(sp));   /* the scales' stores at fixed offsets of one register */
+        const uint8_t *const dh[4] = { sp->b[0] + 32, sp->b[1] + 32, sp->b[0] + 68, sp->b[1] + 68 };
         __m512i S[GR];
         UNROLL for (int r = 0; r < GR; r++) {
-            const uint8_t *p = rp[r] + off;
             _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
             strip_prefetch(lin, r, GR * 4 * sizeof(wl_block_q4_0));
@@ -319,8 +319,10 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
             __m512i q = _mm512_permutex2var_epi16(A, qidx, B);
             __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), va);
             S[r] = _mm512_dpbusd_epi32(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), vh);
-            scale_pair(&sc, 0, r, A, 0, 36);    /* blocks 0 and 2 */
-            scale_pair(&sc, 1, r, A, 18, 36);   /* blocks 1 and 3 */
+            scale_pair(sp, 0, r, A, 0, 36);    /* blocks 0 and 2 */
+            scale_pair(sp, 1, r, A, 18, 36);   /* blocks 1 and 3 */
+            p += w_stride;
+            __asm__("" : "+r"(p));   /* the next row: one add, not 16 pointers kept */
         }
         lin += GR * 4 * sizeof(wl_block_q4_0);
         __m512i O[4];
@@ -343,14 +345,16 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
     const __m512i bias = _mm512_set1_epi8((char)0x80);
     const size_t bb = sizeof(wl_block_q8_0);
     scales16 sc;
-    const uint8_t *const dh[4] = { sc.b[0] + 32, sc.b[0] + 66, sc.b[1] + 32, sc.b[1] + 66 };
 
     for (size_t gi = 0; gi < ng; gi++) {
         const size_t blk = b0 + 4 * gi;
         const __m512i va = _mm512_loadu_si512(aq + 32 * blk), vb = _mm512_loadu_si512(aq + 32 * blk + 64);
+        const uint8_t *p = w + blk * bb;
+        scales16 *sp = &sc;
+        __asm__("" : "+r"(sp));   /* as in q4_0_strip4 */
+        const uint8_t *const dh[4] = { sp->b[0] + 32, sp->b[0] + 66, sp->b[1] + 32, sp->b[1] + 66 };
         __m512i S[GR], O[4];
         UNROLL for (int r = 0; r < GR; r++) {
-            const uint8_t *p = w + (size_t)r * w_stride + blk * bb;
             _mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
             _mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
@@ -360,8 +364,10 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
             __m512i s01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w01, bias), va);
             __m512i s23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w23, bias), vb);
             S[r] = _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xDD));
-            scale_pair(&sc, 0, r, _mm512_loadu_si512(p), 0, 34);        /* blocks 0 and 1 */
-            scale_pair(&sc, 1, r, _mm512_loadu_si512(p + 2 * bb), 0, 34);   /* blocks 2 and 3 */
+            scale_pair(sp, 0, r, _mm512_loadu_si512(p), 0, 34);        /* blocks 0 and 1 */
+            scale_pair(sp, 1, r, _mm512_loadu_si512(p + 2 * bb), 0, 34);   /* blocks 2 and 3 */
+            p += w_stride;
+            __asm__("" : "+r"(p));
         }
         lanes_of_rows(S, O);
         acc = blocks4_fma(O, dh, &aux[blk], 1, acc);
