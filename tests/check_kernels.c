@@ -357,20 +357,22 @@ START_TEST(llama_order_kernels_match_scalar)
             ck_assert_msg(ra == rb && memcmp(se, sg, sizeof se) == 0, "%s softmax_exp of subnormal results", name);
             ck_assert(se[2047] > 0x1p-126f && se[1024] < 0x1p-126f && se[1024] > 0.0f);
         }
-        /* Scores of a group of 3 queries: head sizes of whole 64s (the
-         * batched path) and not, key counts off the 16 of a batch; keys
-         * strided as in the cache. */
-        static const size_t hds[] = { 1, 64, 80, 128 }, keys[] = { 1, 15, 16, 17, 33 };
-        for (size_t h = 0; h < sizeof hds / sizeof *hds; h++)
-            for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-                size_t n = keys[i], hd = hds[h];
-                for (size_t o = 0; o < 120; o++)
-                    ref_out[o] = got_out[o] = (float)o;
-                ref.qk_scores(n, hd, 3, x + 7, 200, y, 96, 0.125f, ref_out, 40);
-                k.qk_scores(n, hd, 3, x + 7, 200, y, 96, 0.125f, got_out, 40);
-                ck_assert_msg(memcmp(ref_out, got_out, 120 * sizeof *got_out) == 0, "%s qk_scores n=%zu hd=%zu", name,
-                              n, hd);
-            }
+        /* Scores of groups of 3, 4 and 8 queries (TinyLlama's and Llama's
+         * groups are 8): head sizes of whole 64s (the batched path) and
+         * not, key counts off the 16 of a batch; keys strided as in the
+         * cache. */
+        static const size_t hds[] = { 1, 64, 80, 128 }, keys[] = { 1, 15, 16, 17, 33 }, groups[] = { 3, 4, 8 };
+        for (size_t gq = 0; gq < sizeof groups / sizeof *groups; gq++)
+            for (size_t h = 0; h < sizeof hds / sizeof *hds; h++)
+                for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+                    size_t n = keys[i], hd = hds[h], nq = groups[gq];
+                    for (size_t o = 0; o < 40 * nq; o++)
+                        ref_out[o] = got_out[o] = (float)o;
+                    ref.qk_scores(n, hd, nq, x + 7, 200, y, 96, 0.125f, ref_out, 40);
+                    k.qk_scores(n, hd, nq, x + 7, 200, y, 96, 0.125f, got_out, 40);
+                    ck_assert_msg(memcmp(ref_out, got_out, 40 * nq * sizeof *got_out) == 0,
+                                  "%s qk_scores n=%zu hd=%zu queries=%zu", name, n, hd, nq);
+                }
         /* Columns: a lane's part, whole registers of 8 and 16, tails past them. */
         /* Past 1024 rows: the sparse kernel lists its rows 512 at a time. */
         static const size_t rows[] = { 0, 1, 7, 15, 16, 17, 33, 66, 99, 100, 513, 1100 }, cols[] = { 1, 8, 29, 64, 71 };
