@@ -261,6 +261,12 @@ static inline __attribute__((always_inline)) __m512 blocks4_fma(const __m512i O[
     return acc;
 }
 
+/* X (a pointer) from here on in a register, as if computed there: GCC
+ * otherwise keeps what it derives from X across a strip's unrolled rows
+ * (16 row pointers, 32 scale-store addresses) in stack slots, reloaded
+ * every group (58 of the 394 instructions of a Q4_0 group). */
+#define IN_REGISTER(x) __asm__("" : "+r"(x))
+
 /* Sixteen rows' scales of four blocks, two blocks a buffer: row r's half
  * at bytes 2r of each block's 32. */
 typedef struct {
@@ -308,7 +314,7 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
         const __m512i vh = _mm512_loadu_si512(ah + 64 * gi);
         const uint8_t *p = w + off;
         scales16 *sp = &sc;
-        __asm__("" : "+r"(sp));   /* the scales' stores at fixed offsets of one register */
+        IN_REGISTER(sp);   /* the scales' stores at fixed offsets of it */
         const uint8_t *const dh[4] = { sp->b[0] + 32, sp->b[1] + 32, sp->b[0] + 68, sp->b[1] + 68 };
         __m512i S[GR];
         UNROLL for (int r = 0; r < GR; r++) {
@@ -322,7 +328,7 @@ static inline __attribute__((always_inline)) __m512 q4_0_strip4(const uint8_t *w
             scale_pair(sp, 0, r, A, 0, 36);    /* blocks 0 and 2 */
             scale_pair(sp, 1, r, A, 18, 36);   /* blocks 1 and 3 */
             p += w_stride;
-            __asm__("" : "+r"(p));   /* the next row: one add, not 16 pointers kept */
+            IN_REGISTER(p);    /* the next row: one add */
         }
         lin += GR * 4 * sizeof(wl_block_q4_0);
         __m512i O[4];
@@ -351,7 +357,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
         const __m512i va = _mm512_loadu_si512(aq + 32 * blk), vb = _mm512_loadu_si512(aq + 32 * blk + 64);
         const uint8_t *p = w + blk * bb;
         scales16 *sp = &sc;
-        __asm__("" : "+r"(sp));   /* as in q4_0_strip4 */
+        IN_REGISTER(sp);
         const uint8_t *const dh[4] = { sp->b[0] + 32, sp->b[0] + 66, sp->b[1] + 32, sp->b[1] + 66 };
         __m512i S[GR], O[4];
         UNROLL for (int r = 0; r < GR; r++) {
@@ -367,7 +373,7 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
             scale_pair(sp, 0, r, _mm512_loadu_si512(p), 0, 34);        /* blocks 0 and 1 */
             scale_pair(sp, 1, r, _mm512_loadu_si512(p + 2 * bb), 0, 34);   /* blocks 2 and 3 */
             p += w_stride;
-            __asm__("" : "+r"(p));
+            IN_REGISTER(p);
         }
         lanes_of_rows(S, O);
         acc = blocks4_fma(O, dh, &aux[blk], 1, acc);
