@@ -114,8 +114,9 @@ static void matmul_range(const struct matmul_job *job, size_t r0, size_t r1)
     if (r1 <= r0)
         return;
     if (job->gemm) {
-        job->gemm(w->cols, w->data + r0 * w->row_bytes, w->row_bytes, r1 - r0, acts->data, acts->row_bytes,
-                  acts->aux, acts->n_tok, job->y + r0, job->ldy);
+        /* Repacked, rows R0.. (whole strips) lie where they were. */
+        job->gemm(w->cols, (w->packed ? w->packed : w->data) + r0 * w->row_bytes, w->row_bytes, r1 - r0, acts->data,
+                  acts->row_bytes, acts->aux, acts->n_tok, job->y + r0, job->ldy);
         return;
     }
     for (size_t r = r0; r < r1; r++) {
@@ -218,6 +219,8 @@ static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *
     job->vec_dot = tk->vec_dot;
     /* The tiled kernel, where there is one (the same bits). */
     job->gemm = acts->aux || acts->type != WOOLLY_TYPE_Q8_0 ? tk->gemm : NULL;
+    if (w->packed)
+        job->gemm = tk->gemm_packed;
     atomic_init(&job->next, 0);
     /* Decoding reads each row once at the memory's speed, and the two
      * halves of a product seldom take the same time on a shared machine:

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "model.h"
+#include "repack.h"
 #include "types.h"
 
 void woolly_model_params_init(woolly_model_params *params, size_t size)
@@ -27,6 +28,7 @@ void woolly_model_params_init(woolly_model_params *params, size_t size)
     p.size = sizeof p;
     p.use_mmap = 1;
     p.n_threads = 0;
+    p.repack = 1;
     wl_params_init(params, size, &p, sizeof p);
 }
 
@@ -49,6 +51,7 @@ woolly_status wl_matrix_init(wl_matrix *m, woolly_type type, uint64_t rows, uint
     m->cols = cols;
     m->row_bytes = (size_t)row_bytes;
     m->data = data;
+    m->packed = NULL;
     return WOOLLY_OK;
 }
 
@@ -402,6 +405,19 @@ static int online_cpus(void)
     return n > 0 && n < 1024 ? (int)n : 1;
 }
 
+/* wl_model_repack with the model's threads. */
+static woolly_status repack(woolly_model *m, int in_place)
+{
+    wl_pool *pool = wl_pool_new(m->n_threads);
+    woolly_status st;
+
+    if (!pool)
+        return WOOLLY_ERR_NOMEM;
+    st = wl_model_repack(m, pool, in_place);
+    wl_pool_free(pool);
+    return st;
+}
+
 woolly_status woolly_model_load(const char *path, const woolly_model_params *user,
                                 woolly_model **out, char *err, size_t errsize)
 {
@@ -458,6 +474,11 @@ woolly_status woolly_model_load(const char *path, const woolly_model_params *use
             goto fail;
         }
     }
+    if (p.repack && (st = repack(m, !p.use_mmap))) {
+        wl_errbuf(err, errsize, "%s: out of memory to repack the weights (repack 0 uses them as they are)", path);
+        woolly_model_free(m);
+        return st;
+    }
     *out = m;
     return WOOLLY_OK;
 fail:
@@ -475,6 +496,7 @@ void woolly_model_free(woolly_model *m)
     woolly_gguf_free(m->gguf);
     wl_free_huge(m->owned, m->owned_size);
     free(m->f32_store);
+    wl_free_huge(m->packed_store, m->packed_size);
     free(m->layers);
     free(m);
 }

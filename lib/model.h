@@ -15,6 +15,9 @@ typedef struct wl_matrix {
     uint64_t rows, cols;
     size_t row_bytes;
     const uint8_t *data;
+    /* The rows repacked for the kernels (wl_type_kernels' repack), which
+     * the products read instead of DATA; NULL: not repacked. */
+    const uint8_t *packed;
 } wl_matrix;
 
 enum wl_arch { WL_ARCH_LLAMA, WL_ARCH_QWEN2 };
@@ -58,6 +61,8 @@ struct woolly_model {
                                    * weights (wl_alloc_huge), or NULL */
     size_t owned_size;            /* bytes at owned */
     float *f32_store;             /* small vectors converted to f32 at load (norms, biases) */
+    uint8_t *packed_store;        /* repacked copies of mapped matrices (wl_alloc_huge), or NULL */
+    size_t packed_size;           /* bytes at packed_store */
     wl_matrix tok_embd;           /* n_vocab x n_embd */
     const float *output_norm;     /* [n_embd] */
     wl_matrix output;             /* n_vocab x n_embd (tok_embd when tied) */

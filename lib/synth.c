@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "model.h"
+#include "repack.h"
 #include "threadpool.h"
 #include "synth.h"
 #include "vocab.h"
@@ -480,7 +481,13 @@ woolly_status woolly_model_synth(const woolly_synth_params *user, woolly_model *
     }
     m->n_bytes = bytes;
     free(rows);
+    st = wl_model_repack(m, pool, 1);
     wl_pool_free(pool);
+    if (st) {
+        wl_errbuf(err, errsize, "out of memory to repack a synthetic model");
+        woolly_model_free(m);
+        return st;
+    }
     *out = m;
     return WOOLLY_OK;
 }

@@ -341,6 +341,13 @@ typedef struct woolly_model_params {
                          * at load (transparent huge pages where the kernel
                          * grants them; a private copy, always resident) */
     int n_threads;      /* default threads of its sessions; 0 (default): one per online CPU */
+    int repack;         /* 1 (default): rearrange the matrices that this CPU's
+                         * kernels read faster so (Q4_0 with AVX512-VNNI), once
+                         * at load, with n_threads threads: in place when read
+                         * into memory, else into memory of the model's own
+                         * (those pages of the file are then let go, and no
+                         * longer shared with other processes); 0: use every
+                         * weight where it lies.  The results are the same. */
 } woolly_model_params;
 
 void woolly_model_params_init(woolly_model_params *params, size_t size);
@@ -348,7 +355,8 @@ void woolly_model_params_init(woolly_model_params *params, size_t size);
 /* Load a GGUF model (architectures llama and qwen2; weights F32, F16, BF16
  * and the block types woolly_type_supported() accepts).  PARAMS may be
  * NULL for the defaults.  Weights are used where they lie in the file (or
- * in its copy in memory, with use_mmap 0): never converted at load. */
+ * in its copy in memory, with use_mmap 0), never converted at load; only
+ * rearranged, with repack 1, where the kernels read them faster so. */
 woolly_status woolly_model_load(const char *path, const woolly_model_params *params,
                                 woolly_model **out, char *errbuf, size_t errsize);
 void woolly_model_free(woolly_model *model);

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -317,13 +318,27 @@ START_TEST(synthetic_sizes_are_validated)
 }
 END_TEST
 
+/* The matrices the loads of a test have repacked (their log messages). */
+static unsigned long repacked_matrices;
+
+static void count_repacked(woolly_log_level level, const char *message, void *user)
+{
+    unsigned long n;
+
+    (void)level, (void)user;
+    if (sscanf(message, "repacked %lu matrices", &n) == 1)
+        repacked_matrices += n;
+}
+
 /* The model woolly_synth_write() puts in a file is the one
- * woolly_model_synth() builds in memory: same logits, bit for bit. */
+ * woolly_model_synth() builds in memory: same logits, bit for bit; and
+ * so are the file mapped, read into memory, and either with its matrices
+ * repacked for the kernels (in place, or copied from the mapping) or not. */
 static void check_synth_file(woolly_type type)
 {
     woolly_synth_params p;
     woolly_model_params mp;
-    woolly_model *mem = NULL, *file = NULL, *read = NULL;
+    woolly_model *mem = NULL, *file = NULL, *read = NULL, *plain = NULL;
     char err[WOOLLY_ERRBUF_SIZE], path[] = "/tmp/woolly-synth-XXXXXX";
     int32_t tok[6] = { 1, 40, 7, 99, 3, 250 };
     int fd = mkstemp(path);
@@ -331,7 +346,7 @@ static void check_synth_file(woolly_type type)
     ck_assert_int_ge(fd, 0);
     close(fd);
     woolly_synth_params_init(&p, sizeof p);
-    p.n_vocab = 300;
+    p.n_vocab = 320;   /* whole strips of 16 rows: the output repacked too */
     p.n_embd = woolly_type_block_size(type) > 64 ? 256 : 64;   /* whole K-quant blocks */
     p.n_layer = 2;
     p.n_head = 4;
@@ -341,33 +356,52 @@ static void check_synth_file(woolly_type type)
     p.type = type;
     p.seed = 7;
     ck_assert_msg(woolly_synth_write(&p, path, err, sizeof err) == WOOLLY_OK, "%s", err);
+    repacked_matrices = 0;
+    woolly_log_set(count_repacked, NULL);
     ck_assert_msg(woolly_model_synth(&p, &mem, err, sizeof err) == WOOLLY_OK, "%s", err);
     ck_assert_msg(woolly_model_load(path, NULL, &file, err, sizeof err) == WOOLLY_OK, "%s", err);
     /* The same file read into memory (huge pages) instead of mapped. */
     woolly_model_params_init(&mp, sizeof mp);
     mp.use_mmap = 0;
     ck_assert_msg(woolly_model_load(path, &mp, &read, err, sizeof err) == WOOLLY_OK, "%s", err);
+    /* Only Q4_0 is repacked, where the kernels are AVX512-VNNI's: the 2
+     * layers' 7 matrices and the output, in each of the three models. */
+    const unsigned long expect = type == WOOLLY_TYPE_Q4_0 && (woolly_isa_active() & WOOLLY_ISA_AVX512_VNNI) ? 3 * 15 : 0;
+    ck_assert_uint_eq(repacked_matrices, expect);
+    mp.use_mmap = 1;
+    mp.repack = 0;
+    ck_assert_msg(woolly_model_load(path, &mp, &plain, err, sizeof err) == WOOLLY_OK, "%s", err);
+    ck_assert_uint_eq(repacked_matrices, expect);
+    woolly_log_set(NULL, NULL);
     woolly_session *a = new_session(mem, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(file, 2, 64, WOOLLY_TYPE_F32, 0);
-    woolly_session *c = new_session(read, 2, 64, WOOLLY_TYPE_F32, 0);
-    ck_assert_int_eq(woolly_session_eval(a, tok, 6), WOOLLY_OK);
-    ck_assert_int_eq(woolly_session_eval(b, tok, 6), WOOLLY_OK);
-    ck_assert_int_eq(woolly_session_eval(c, tok, 6), WOOLLY_OK);
-    ck_assert_msg(memcmp(woolly_session_logits(a, -1), woolly_session_logits(b, -1), 300 * sizeof(float)) == 0,
-                  "%s: the written model differs from the one in memory", woolly_type_name(type));
-    ck_assert_msg(memcmp(woolly_session_logits(b, -1), woolly_session_logits(c, -1), 300 * sizeof(float)) == 0,
-                  "%s: the file read into memory differs from the file mapped", woolly_type_name(type));
-    woolly_session_free(a);
-    woolly_session_free(b);
-    woolly_session_free(c);
+    woolly_session *c = new_session(read, 2, 64, WOOLLY_TYPE_F32, 0), *d = new_session(plain, 2, 64, WOOLLY_TYPE_F32, 0);
+    woolly_session *sessions[4] = { a, b, c, d };
+    static const char *const what[4] = { "the model in memory", "the file mapped", "the file read into memory",
+                                         "the file mapped without repacking" };
+    /* The prompt (tiles of many tokens), then a token alone. */
+    for (int step = 0; step < 2; step++) {
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(step ? woolly_session_eval(sessions[i], tok + 5, 1) : woolly_session_eval(sessions[i], tok, 5),
+                             WOOLLY_OK);
+        for (int i = 1; i < 4; i++)
+            ck_assert_msg(memcmp(woolly_session_logits(a, -1), woolly_session_logits(sessions[i], -1),
+                                 p.n_vocab * sizeof(float)) == 0,
+                          "%s: %s differs from %s (%s)", woolly_type_name(type), what[i], what[0],
+                          step ? "one token" : "a prompt");
+    }
+    for (int i = 0; i < 4; i++)
+        woolly_session_free(sessions[i]);
     woolly_model_free(mem);
     woolly_model_free(file);
     woolly_model_free(read);
+    woolly_model_free(plain);
     unlink(path);
 }
 
 START_TEST(synth_file_is_the_model_in_memory)
 {
     check_synth_file(WOOLLY_TYPE_F32);
+    check_synth_file(WOOLLY_TYPE_Q4_0);
     check_synth_file(WOOLLY_TYPE_Q8_0);
     check_synth_file(WOOLLY_TYPE_Q4_K);
 }

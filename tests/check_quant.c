@@ -647,8 +647,11 @@ static void gemm_at_every_level(woolly_type type, size_t n, const void *w, size_
                                 const void *aux, const float *want, float *got, size_t nt_max, size_t ldo, size_t nr0,
                                 size_t nr_max, size_t nr_step, size_t nt_all)
 {
+    const size_t nr_packed = nr_max / WL_PACK_ROWS * WL_PACK_ROWS;
+    uint8_t *packed = malloc(nr_packed * wrow + 1);
     wl_kernels k;
 
+    ck_assert(packed);
     for (size_t m = 0; m < TU_N_RUNS; m++) {
         const char *name = tu_fill_run(&k, m);
         if (!name || !k.type[type].gemm)
@@ -660,7 +663,22 @@ static void gemm_at_every_level(woolly_type type, size_t n, const void *w, size_
                 k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, ldo);
                 check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
             }
+        /* The rows repacked, whole strips of them: the same bits. */
+        if (!k.type[type].repack)
+            continue;
+        ck_assert_msg(k.type[type].gemm_packed, "%s %s: repack without gemm_packed", name, woolly_type_name(type));
+        k.type[type].repack(w, wrow, nr_packed, n, packed);
+        ck_assert_msg(memcmp(packed, w, nr_packed * wrow) != 0, "%s %s: repack left the rows as they were", name,
+                      woolly_type_name(type));
+        for (size_t nr = WL_PACK_ROWS; nr <= nr_packed; nr += WL_PACK_ROWS)
+            for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {
+                for (size_t i = 0; i < nt_max * ldo; i++)
+                    got[i] = 12345.0f;
+                k.type[type].gemm_packed(n, packed, wrow, nr, a, arow, aux, nt, got, ldo);
+                check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
+            }
     }
+    free(packed);
 }
 
 /* Tiled products: every output is bit for bit the scalar vec_dot of its

@@ -205,8 +205,9 @@ static inline void tile_blocks(const strip32 *S, size_t kn, const uint8_t *at, s
     }
 }
 
-static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const void *w, size_t w_stride, size_t nr,
-                  const void *a, size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
+/* PACKED: W repacked (strips.h), whose chunks are a strip's blocks. */
+static void tiles(pack_fn pack, size_t wbytes, int packed, gemm_fn rest, size_t n, const void *w, size_t w_stride,
+                  size_t nr, const void *a, size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
     /* C: tiles 0 and 1; A: 2 and 3 (16 tokens x 32 bytes); B: 4 and 5
      * (8 rows of 16 x 4 bytes). */
@@ -225,7 +226,7 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             const size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
-            pack(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn, 0);
+            pack(&S, wr + k0 * (packed ? TR * wbytes : wbytes), w_stride, _mm512_setzero_si512(), 0xFFFF, kn, 0);
             for (size_t t0 = 0; t0 < nt16; t0 += TT) {
                 __m512 acc[TT];
                 float *o = out + t0 * ldo + r0;
@@ -243,13 +244,21 @@ static void tiles(pack_fn pack, size_t wbytes, gemm_fn rest, size_t n, const voi
 static void q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles(pack_q4_0, sizeof(wl_block_q4_0), wl_vnni_q4_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles(pack_q4_0, sizeof(wl_block_q4_0), 0, wl_vnni_q4_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out,
+          ldo);
+}
+
+static void q4_0_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                             const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    tiles(pack_q4_0_packed, sizeof(wl_block_q4_0), 1, wl_vnni_q4_0_gemm_packed, n, w, w_stride, nr, a, a_stride, aux,
+          n_tok, out, ldo);
 }
 
 static void q8_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles(pack_q8_0, sizeof(wl_block_q8_0), wl_vnni_q8_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles(pack_q8_0, sizeof(wl_block_q8_0), 0, wl_vnni_q8_0_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- Q4_K and Q6_K weights, Q8_K activations, many tokens -----------------
@@ -391,13 +400,15 @@ static uint32_t ck_next(uint32_t *s)
     return *s >> 24;
 }
 
-static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni)
+/* REPACK (or NULL): what TILED takes the weights through first. */
+static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni,
+                  void (*repack)(const void *, size_t, size_t, size_t, void *))
 {
     const int kq = type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K;
     const size_t bs = kq ? WL_QK_K : WL_QK, n = kq ? 2 * WL_QK_K : 3 * WL_QK;
     const size_t wrow = n / bs * woolly_type_block_bytes(type);
     const size_t arow = kq ? n / bs * sizeof(wl_block_q8_k) : n / bs * sizeof(wl_block_q8_0);
-    uint8_t w[CK_ROWS * CK_BYTES], a[CK_TOK * CK_BYTES] __attribute__((aligned(64)));
+    uint8_t w[CK_ROWS * CK_BYTES], wp[CK_ROWS * CK_BYTES], a[CK_TOK * CK_BYTES] __attribute__((aligned(64)));
     wl_q8_k_aux kaux[CK_TOK * 2];
     wl_q8_0_aux aux0[CK_TOK * 3];
     float got[CK_TOK * CK_ROWS], want[CK_TOK * CK_ROWS];
@@ -439,7 +450,9 @@ static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni)
             wl_q8_0_aux_fill(a + t * arow, n, aux0 + t * (n / bs));
     }
     const void *aux = kq ? (const void *)kaux : (const void *)aux0;
-    tiled(n, w, wrow, CK_ROWS, a, arow, aux, CK_TOK, got, CK_ROWS);
+    if (repack)
+        repack(w, wrow, CK_ROWS, n, wp);
+    tiled(n, repack ? wp : w, wrow, CK_ROWS, a, arow, aux, CK_TOK, got, CK_ROWS);
     vnni(n, w, wrow, CK_ROWS, a, arow, aux, CK_TOK, want, CK_ROWS);
     return memcmp(got, want, sizeof got) == 0;
 }
@@ -447,7 +460,7 @@ static int agrees(woolly_type type, gemm_fn tiled, gemm_fn vnni)
 /* The tiles' kernel of TYPE in K's table, where it agrees with VNNI's. */
 static void take_over(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn vnni)
 {
-    if (!agrees(type, tiled, vnni)) {
+    if (!agrees(type, tiled, vnni, NULL)) {
         wl_log(WOOLLY_LOG_WARN, "the AMX tiles' %s products differ from the VNNI kernels'; AMX not used for them",
                woolly_type_name(type));
         return;
@@ -455,10 +468,23 @@ static void take_over(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn vn
     k->type[type].gemm = tiled;
 }
 
+/* The same for the products of repacked matrices (against the VNNI
+ * kernel of the rows as they are). */
+static void take_over_packed(wl_kernels *k, woolly_type type, gemm_fn tiled, gemm_fn vnni)
+{
+    if (!k->type[type].repack || !agrees(type, tiled, vnni, k->type[type].repack)) {
+        wl_log(WOOLLY_LOG_WARN, "the AMX tiles' products of repacked %s differ from the VNNI kernels'; AMX not used "
+               "for them", woolly_type_name(type));
+        return;
+    }
+    k->type[type].gemm_packed = tiled;
+}
+
 void wl_kernels_init_amx(wl_kernels *k)
 {
     k->gemm_i8 = gemm_i8;
     take_over(k, WOOLLY_TYPE_Q4_0, q4_0_gemm, wl_vnni_q4_0_gemm);
+    take_over_packed(k, WOOLLY_TYPE_Q4_0, q4_0_gemm_packed, wl_vnni_q4_0_gemm);
     take_over(k, WOOLLY_TYPE_Q8_0, q8_0_gemm, wl_vnni_q8_0_gemm);
     take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, wl_vnni_q4_k_gemm);
     take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, wl_vnni_q6_k_gemm);

@@ -43,7 +43,20 @@ typedef struct wl_type_kernels {
      * unused otherwise.  NULL where a level has none. */
     void (*gemm)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                  const void *aux, size_t nt, float *out, size_t ldo);
+    /* A matrix of NR rows (a multiple of WL_PACK_ROWS) of N elements,
+     * W_STRIDE bytes apart, rearranged at OUT (the same size) for
+     * gemm_packed: strips of WL_PACK_ROWS rows, each strip's bytes where
+     * its rows' were, laid out as the level's kernels read them.  NULL
+     * (and gemm_packed NULL) where a level keeps the rows as they are. */
+    void (*repack)(const void *w, size_t w_stride, size_t nr, size_t n, void *out);
+    /* gemm of a repacked matrix: W its first strip, W_STRIDE the original
+     * rows' bytes, NR a multiple of WL_PACK_ROWS; the same bits. */
+    void (*gemm_packed)(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                        const void *aux, size_t nt, float *out, size_t ldo);
 } wl_type_kernels;
+
+/* The rows of a strip of a repacked matrix. */
+#define WL_PACK_ROWS 16
 
 /* What the tiled kernels need of each Q8_0 activation block besides its
  * quants: the scale as a float, and -128 times the sum of the quants (they
@@ -206,7 +219,8 @@ typedef void wl_gemm_fn(size_t n, const void *w, size_t w_stride, size_t nr, con
                         const void *aux, size_t nt, float *out, size_t ldo);
 
 /* vnni.c's tiled products (HAVE_VNNI), which amx.c leaves the rest to. */
-wl_gemm_fn wl_vnni_q4_0_gemm, wl_vnni_q8_0_gemm, wl_vnni_q4_k_gemm, wl_vnni_q6_k_gemm;
+wl_gemm_fn wl_vnni_q4_0_gemm, wl_vnni_q8_0_gemm, wl_vnni_q4_k_gemm, wl_vnni_q6_k_gemm, wl_vnni_q4_0_gemm_packed;
+void wl_vnni_q4_0_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out);
 
 void wl_kernels_init_scalar(wl_kernels *k);
 void wl_kernels_init_avx2(wl_kernels *k);

@@ -643,19 +643,19 @@ static void set_quant_types(wl_kernels *k)
         woolly_type type;
         wl_type_kernels kernels;
     } quant[] = {
-        { WOOLLY_TYPE_Q4_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q4_0, wl_dequantize_q4_0, wl_q4_0_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q4_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q4_1, wl_dequantize_q4_1, wl_q4_1_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q5_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q5_0, wl_dequantize_q5_0, wl_q5_0_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q5_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q5_1, wl_dequantize_q5_1, wl_q5_1_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q8_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q8_0_act, wl_dequantize_q8_0, wl_q8_0_vec_dot_scalar, NULL } },
+        { WOOLLY_TYPE_Q4_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q4_0, wl_dequantize_q4_0, wl_q4_0_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q4_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q4_1, wl_dequantize_q4_1, wl_q4_1_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q5_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q5_0, wl_dequantize_q5_0, wl_q5_0_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q5_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q5_1, wl_dequantize_q5_1, wl_q5_1_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q8_0, { WOOLLY_TYPE_Q8_0, wl_quantize_q8_0_act, wl_dequantize_q8_0, wl_q8_0_vec_dot_scalar, NULL, NULL, NULL } },
         /* Activation-only types: no weights of these in models. */
-        { WOOLLY_TYPE_Q8_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q8_1_act, wl_dequantize_q8_1, NULL, NULL } },
-        { WOOLLY_TYPE_Q8_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q8_k_act, wl_dequantize_q8_k, NULL, NULL } },
-        { WOOLLY_TYPE_Q2_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q2_k, wl_dequantize_q2_k, wl_q2_k_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q3_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q3_k, wl_dequantize_q3_k, wl_q3_k_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q4_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q4_k, wl_dequantize_q4_k, wl_q4_k_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q5_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q5_k, wl_dequantize_q5_k, wl_q5_k_vec_dot_scalar, NULL } },
-        { WOOLLY_TYPE_Q6_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q6_k, wl_dequantize_q6_k, wl_q6_k_vec_dot_scalar, NULL } },
+        { WOOLLY_TYPE_Q8_1, { WOOLLY_TYPE_Q8_1, wl_quantize_q8_1_act, wl_dequantize_q8_1, NULL, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q8_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q8_k_act, wl_dequantize_q8_k, NULL, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q2_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q2_k, wl_dequantize_q2_k, wl_q2_k_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q3_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q3_k, wl_dequantize_q3_k, wl_q3_k_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q4_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q4_k, wl_dequantize_q4_k, wl_q4_k_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q5_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q5_k, wl_dequantize_q5_k, wl_q5_k_vec_dot_scalar, NULL, NULL, NULL } },
+        { WOOLLY_TYPE_Q6_K, { WOOLLY_TYPE_Q8_K, wl_quantize_q6_k, wl_dequantize_q6_k, wl_q6_k_vec_dot_scalar, NULL, NULL, NULL } },
     };
 
     for (size_t i = 0; i < sizeof quant / sizeof quant[0]; i++)
@@ -666,11 +666,11 @@ void wl_kernels_init_scalar(wl_kernels *k)
 {
     memset(k, 0, sizeof *k);
     k->type[WOOLLY_TYPE_F32] = (wl_type_kernels){ WOOLLY_TYPE_F32, f32_copy, f32_to_float,
-                                                  wl_f32_vec_dot_scalar, NULL };
+                                                  wl_f32_vec_dot_scalar, NULL, NULL, NULL };
     k->type[WOOLLY_TYPE_F16] = (wl_type_kernels){ WOOLLY_TYPE_F32, wl_f16_from_float_scalar,
-                                                  wl_f16_to_float_scalar, wl_f16_vec_dot_scalar, NULL };
+                                                  wl_f16_to_float_scalar, wl_f16_vec_dot_scalar, NULL, NULL, NULL };
     k->type[WOOLLY_TYPE_BF16] = (wl_type_kernels){ WOOLLY_TYPE_BF16, wl_bf16_from_float_scalar,
-                                                   wl_bf16_to_float_scalar, wl_bf16_vec_dot_scalar, NULL };
+                                                   wl_bf16_to_float_scalar, wl_bf16_vec_dot_scalar, NULL, NULL, NULL };
     set_quant_types(k);
 
     k->dot_f32 = wl_dot_f32_scalar;

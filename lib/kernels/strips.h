@@ -68,6 +68,31 @@ static inline void pack_q8_0(strip32 *S, const uint8_t *w, size_t w_stride, __m5
     }
 }
 
+/* ---- Q4_0 repacked (wl_type_kernels' repack): a strip of 16 rows holds
+ * its blocks one after another, block b at Q4_0P_BLOCK * b: the 16 rows'
+ * f16 scales (row r at 2r), then their quants as 4 vectors, lane r of
+ * vector g bytes 4g..4g+3 of row r's 16 (what rows16_dwords4 reads from
+ * the rows).  A whole strip is one stream, and needs no shuffles. ---- */
+
+#define Q4_0P_BLOCK (16 * sizeof(wl_block_q4_0))   /* 288 */
+
+/* A chunk of a repacked strip (W: its first block; M is all ones). */
+static inline void pack_q4_0_packed(strip32 *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m,
+                                    size_t nb, int zero)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)(zero - 8));
+
+    (void)w_stride, (void)idx, (void)m;
+    for (size_t b = 0; b < nb; b++, w += Q4_0P_BLOCK) {
+        S->d[b] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w));
+        for (int g = 0; g < 4; g++) {
+            const __m512i q = _mm512_loadu_si512(w + 32 + 64 * g);
+            S->w[b][g] = _mm512_add_epi8(_mm512_and_si512(q, low4), bias);
+            S->w[b][g + 4] = _mm512_add_epi8(_mm512_and_si512(_mm512_srli_epi32(q, 4), low4), bias);
+        }
+    }
+}
+
 /* ---- Q4_K and Q6_K ---- */
 
 #define KCK 8        /* super-blocks per chunk (two strips of Q6_K: half) */

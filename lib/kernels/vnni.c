@@ -387,9 +387,11 @@ static inline __attribute__((always_inline)) __m512 q8_0_strip4(const uint8_t *w
  * unpacked a chunk of blocks at a time, then computed against every token
  * a tile at a time.  Partial sums wait in OUT between chunks. */
 static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __mmask16, size_t, int), size_t wbytes,
-                    size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                    int packed, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                     const wl_q8_0_aux *aux, size_t n_tok, float *out, size_t ldo)
 {
+    /* A chunk's address: a row's blocks, or (repacked) a strip's. */
+    const size_t kstep = packed ? GR * wbytes : wbytes;
     strip32 S[2];
     const size_t nb = n / WL_QK;
     const __m512i idx = row_index(w_stride);
@@ -402,9 +404,11 @@ static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
-            const next_chunk nc = next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, KC32);
+            /* Repacked, a strip is a row of GR times the bytes a block. */
+            const next_chunk nc = packed ? next_chunk_of(w, GR * w_stride, kstep, nr / GR, nb, 2, r0 / GR, k0, KC32)
+                                         : next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, KC32);
             for (int v = 0; v < nv; v++)
-                pack(&S[v], wr + (size_t)v * GR * w_stride + k0 * wbytes, w_stride, idx, m[v], kn, 128);
+                pack(&S[v], wr + (size_t)v * GR * w_stride + k0 * kstep, w_stride, idx, m[v], kn, 128);
             for (size_t t0 = 0; t0 < n_tok; t0 += gt) {
                 next_chunk_prefetch(&nc, t0 / gt, (n_tok + gt - 1) / gt);
                 int nt = n_tok - t0 < gt ? (int)(n_tok - t0) : (int)gt;
@@ -434,7 +438,7 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
     const wl_q8_0_aux *aux = vaux;
 
     if (n_tok > 1) {
-        tiles32(pack, wbytes, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+        tiles32(pack, wbytes, 0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
         return;
     }
     const size_t nb = n / WL_QK;
@@ -472,6 +476,73 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
                                &aux[b], acc);
         _mm512_mask_storeu_ps(out + r0, m, acc);
     }
+}
+
+/* ---- Q4_0 repacked (strips.h) ---- */
+
+void wl_vnni_q4_0_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
+{
+    const size_t nb = n / WL_QK;
+
+    for (size_t r0 = 0; r0 + GR <= nr; r0 += GR) {
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        uint8_t *o = (uint8_t *)out + r0 * w_stride;
+        for (size_t b = 0; b < nb; b++, o += Q4_0P_BLOCK) {
+            const uint8_t *blk = wr + b * sizeof(wl_block_q4_0);
+            __m512i q[4];
+            for (int r = 0; r < GR; r++)
+                memcpy(o + 2 * r, blk + (size_t)r * w_stride, 2);
+            rows16_dwords4(blk + 2, w_stride, q);
+            for (int g = 0; g < 4; g++)
+                _mm512_storeu_si512(o + 32 + 64 * g, q[g]);
+        }
+    }
+}
+
+/* One token, a repacked Q4_0 strip: each block's 16 rows from one
+ * 288-byte stretch, the low and high nibbles of its 4 vectors dotted with
+ * the broadcast dwords of the activation's first and second 16 quants in
+ * four independent sums (exact in any order), then the vec_dot's float
+ * chain, block after block.  Weights are q, not q - 8, as in q4_0_strip4.
+ * The strips are read in address order, which the hardware prefetchers
+ * follow: software prefetching made it slower. */
+static __m512 q4_0_packed_strip(const uint8_t *w, size_t nb, const uint8_t *a, const wl_q8_0_aux *aux)
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+
+    for (size_t b = 0; b < nb; b++, w += Q4_0P_BLOCK) {
+        const uint8_t *ab = a + b * sizeof(wl_block_q8_0) + 2;
+        const __m512i q0 = _mm512_loadu_si512(w + 32), q1 = _mm512_loadu_si512(w + 96);
+        const __m512i q2 = _mm512_loadu_si512(w + 160), q3 = _mm512_loadu_si512(w + 224);
+        __m512i s0 = _mm512_dpbusd_epi32(_mm512_set1_epi32(aux[b].corr / 16), _mm512_and_si512(q0, low4), bcast32(ab));
+        __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q1, low4), bcast32(ab + 4));
+        __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), low4),
+                                         bcast32(ab + 16));
+        __m512i s3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q1, 4), low4),
+                                         bcast32(ab + 20));
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_and_si512(q2, low4), bcast32(ab + 8));
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_and_si512(q3, low4), bcast32(ab + 12));
+        s2 = _mm512_dpbusd_epi32(s2, _mm512_and_si512(_mm512_srli_epi16(q2, 4), low4), bcast32(ab + 24));
+        s3 = _mm512_dpbusd_epi32(s3, _mm512_and_si512(_mm512_srli_epi16(q3, 4), low4), bcast32(ab + 28));
+        const __m512i isum = _mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3));
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(aux[b].d)), acc);
+    }
+    return acc;
+}
+
+void wl_vnni_q4_0_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                              size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
+{
+    const wl_q8_0_aux *aux = vaux;
+
+    if (n_tok > 1) {
+        tiles32(pack_q4_0_packed, sizeof(wl_block_q4_0), 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+        return;
+    }
+    for (size_t r0 = 0; r0 + GR <= nr; r0 += GR)
+        _mm512_storeu_ps(out + r0, q4_0_packed_strip((const uint8_t *)w + r0 * w_stride, n / WL_QK, a, aux));
 }
 
 void wl_vnni_q4_0_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
@@ -841,4 +912,6 @@ void wl_kernels_init_vnni(wl_kernels *k)
     k->type[WOOLLY_TYPE_Q8_0].gemm = wl_vnni_q8_0_gemm;
     k->type[WOOLLY_TYPE_Q4_K].gemm = wl_vnni_q4_k_gemm;
     k->type[WOOLLY_TYPE_Q6_K].gemm = wl_vnni_q6_k_gemm;
+    k->type[WOOLLY_TYPE_Q4_0].repack = wl_vnni_q4_0_repack;
+    k->type[WOOLLY_TYPE_Q4_0].gemm_packed = wl_vnni_q4_0_gemm_packed;
 }
