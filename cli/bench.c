@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "\n"
             "  -m, --model FILE      the GGUF model to measure\n"
             "      --no-mmap         read the model into memory instead of mapping it\n"
+            "      --no-repack       use the weights as they lie (no rearranging at load)\n"
             "      --fast-fp32       a synthetic model sized by the WOOLLY_FAST_* variables\n"
             "  -p, --n-prompt N      prompt tokens for the pp test (default 512; 0: skip)\n"
             "  -n, --n-gen N         generated tokens for the tg test (default 128; 0: skip)\n"
@@ -275,11 +276,12 @@ int cmd_bench(int argc, char **argv)
         { "no-sequence", no_argument, NULL, 'Q' },     { "no-roofline", no_argument, NULL, 'R' },
         { "seed", required_argument, NULL, 's' },      { "json", no_argument, NULL, 'j' },
         { "no-mmap", no_argument, NULL, 'M' },         { "help", no_argument, NULL, 'h' },
+        { "no-repack", no_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL;
     long n_prompt = 512, n_gen = 128, reps = 3, threads = 0, batch = 512, sustained = 256, seed = 42;
-    int fast = 0, sequence = 1, roofline = 1, json = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
+    int fast = 0, sequence = 1, roofline = 1, json = 0, use_mmap = 1, repack = 1, c, rc = EXIT_RUNTIME;
     char err[WOOLLY_ERRBUF_SIZE];
     struct bench b = { 0 };
     double load_s = 0, bw = 0;
@@ -291,6 +293,7 @@ int cmd_bench(int argc, char **argv)
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'M': use_mmap = 0; break;
+        case 'P': repack = 0; break;
         case 'F': fast = 1; break;
         case 'p': target = &n_prompt; lo = 0; hi = 1 << 20; break;
         case 'n': target = &n_gen; lo = 0; hi = 1 << 20; break;
@@ -333,6 +336,7 @@ int cmd_bench(int argc, char **argv)
         woolly_model_params_init(&mp, sizeof mp);
         mp.n_threads = (int)threads;
         mp.use_mmap = use_mmap;
+        mp.repack = repack;
         if (woolly_model_load(model_path, &mp, &b.model, err, sizeof err) != WOOLLY_OK)
             return cli_error("bench", "%s", err);
     }
@@ -423,9 +427,10 @@ int cmd_bench(int argc, char **argv)
 
     if (json) {
         printf("{\"model\": \"%s\", \"arch\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, "
-               "\"kernels\": \"%s\", \"threads\": %d, \"load_ms\": %.2f",
+               "\"kernels\": \"%s\", \"threads\": %d, \"load_ms\": %.2f, \"repacked_bytes\": %llu",
                fast ? "synthetic" : model_path, b.info.arch, (unsigned long long)b.info.n_bytes,
-               (unsigned long long)b.info.n_params, woolly_kernel_level(), n_thr, load_s * 1e3);
+               (unsigned long long)b.info.n_params, woolly_kernel_level(), n_thr, load_s * 1e3,
+               (unsigned long long)b.info.n_bytes_repacked);
         if (n_prompt > 0)
             printf(", \"pp\": {\"tokens\": %ld, \"tps_mean\": %.3f, \"tps_sd\": %.3f, \"steps_per_token\": %.3f, "
                    "\"wait_share\": %.4f, \"alone_share\": %.4f}",
@@ -458,7 +463,11 @@ int cmd_bench(int argc, char **argv)
             printf("%s tg%d (sequence) | %.2f |\n", row, seq_n[i], seq[i]);
         if (lat)
             printf("%s sustained tg%ld | %.2f |\n", row, sustained, sus_tps);
-        printf("\nload: %.1f ms\n", load_s * 1e3);
+        printf("\nload: %.1f ms", load_s * 1e3);
+        if (b.info.n_bytes_repacked)
+            printf(", with %.0f MB of weights repacked for the kernels (--no-repack: none)",
+                   (double)b.info.n_bytes_repacked / 1e6);
+        printf("\n");
         /* With one thread there are no parallel steps to report. */
         if (n_prompt > 0 && ppu.steps > 0)
             printf("threads: pp%ld: the calling thread waited for the others %.1f%% of the time, worked alone "

@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "\n"
             "  -m, --model FILE     the GGUF model\n"
             "      --no-mmap        read the model into memory instead of mapping it\n"
+            "      --no-repack      use the weights as they lie (no rearranging at load)\n"
             "  -p, --prompt TEXT    text to tokenize (BOS added as the model says)\n"
             "      --tokens LIST    token ids, separated by spaces or commas\n"
             "  -o, --output FILE    where to write the rows ('-': standard output)\n"
@@ -70,12 +71,13 @@ int cmd_logits(int argc, char **argv)
         { "tokens", required_argument, NULL, 'T' }, { "output", required_argument, NULL, 'o' },
         { "json", no_argument, NULL, 'j' },         { "threads", required_argument, NULL, 't' },
         { "batch", required_argument, NULL, 'b' },  { "no-mmap", no_argument, NULL, 'M' },
+        { "no-repack", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL, *prompt = NULL, *tokens_arg = NULL, *out_path = NULL;
     long threads = 0, batch = 64;
-    int json = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
+    int json = 0, use_mmap = 1, repack = 1, c, rc = EXIT_RUNTIME;
     char err[WOOLLY_ERRBUF_SIZE];
     woolly_model *model = NULL;
     woolly_session *sess = NULL;
@@ -93,6 +95,7 @@ int cmd_logits(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'j': json = 1; break;
         case 'M': use_mmap = 0; break;
+        case 'P': repack = 0; break;
         case 't':
             if (cli_parse_long(optarg, 1, 512, &threads))
                 return cli_usage_error("logits", "--threads wants a number from 1 to 512, not '%s'", optarg);
@@ -120,6 +123,7 @@ int cmd_logits(int argc, char **argv)
     woolly_model_params_init(&mp, sizeof mp);
     mp.n_threads = (int)threads;
     mp.use_mmap = use_mmap;
+    mp.repack = repack;
     if (woolly_model_load(model_path, &mp, &model, err, sizeof err) != WOOLLY_OK) {
         cli_error("logits", "%s", err);
         goto done;

@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "\n"
             "  -m, --model FILE     the GGUF model\n"
             "      --no-mmap        read the model into memory instead of mapping it\n"
+            "      --no-repack      use the weights as they lie (no rearranging at load)\n"
             "  -f, --file FILE      the text\n"
             "  -c, --ctx-size N     window length in tokens (default 512)\n"
             "      --chunks N       use at most N windows (default: all)\n"
@@ -50,12 +51,13 @@ int cmd_perplexity(int argc, char **argv)
         { "ctx-size", required_argument, NULL, 'c' }, { "chunks", required_argument, NULL, 'C' },
         { "batch", required_argument, NULL, 'b' },  { "threads", required_argument, NULL, 't' },
         { "json", no_argument, NULL, 'j' },         { "no-mmap", no_argument, NULL, 'M' },
+        { "no-repack", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL, *file = NULL;
     long ctx = 512, chunks = 0, batch = 64, threads = 0;
-    int json = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
+    int json = 0, use_mmap = 1, repack = 1, c, rc = EXIT_RUNTIME;
     char err[WOOLLY_ERRBUF_SIZE], *text = NULL;
     woolly_model *model = NULL;
     woolly_session *sess = NULL;
@@ -70,6 +72,7 @@ int cmd_perplexity(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'f': file = optarg; break;
         case 'M': use_mmap = 0; break;
+        case 'P': repack = 0; break;
         case 'c': target = &ctx; lo = 2; hi = 1L << 20; break;
         case 'C': target = &chunks; lo = 1; hi = 1L << 30; break;
         case 'b': target = &batch; lo = 1; hi = 65536; break;
@@ -96,6 +99,7 @@ int cmd_perplexity(int argc, char **argv)
     woolly_model_params_init(&mp, sizeof mp);
     mp.n_threads = (int)threads;
     mp.use_mmap = use_mmap;
+    mp.repack = repack;
     if (woolly_model_load(model_path, &mp, &model, err, sizeof err) != WOOLLY_OK) {
         cli_error("perplexity", "%s", err);
         goto done;

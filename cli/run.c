@@ -23,6 +23,7 @@ static void usage(FILE *f)
             "\n"
             "  -m, --model FILE        the GGUF model\n"
             "      --no-mmap           read the model into memory instead of mapping it\n"
+            "      --no-repack         use the weights as they lie (no rearranging at load)\n"
             "      --fast-fp32         a synthetic random-weight model (sizes: WOOLLY_FAST_*)\n"
             "      --vocab FILE        with --fast-fp32: borrow this GGUF file's tokenizer\n"
             "  -p, --prompt TEXT       the prompt\n"
@@ -274,7 +275,7 @@ static int interactive(struct run *r)
 int cmd_run(int argc, char **argv)
 {
     enum { O_FAST = 256, O_VOCAB, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_PEN, O_PENN, O_SEED, O_PARSE, O_DRY,
-           O_JSON, O_TIMING, O_NOMMAP };
+           O_JSON, O_TIMING, O_NOMMAP, O_NOREPACK };
     static const struct option opts[] = {
         { "model", required_argument, NULL, 'm' },       { "fast-fp32", no_argument, NULL, O_FAST },
         { "vocab", required_argument, NULL, O_VOCAB },   { "prompt", required_argument, NULL, 'p' },
@@ -288,13 +289,14 @@ int cmd_run(int argc, char **argv)
         { "seed", required_argument, NULL, O_SEED },     { "parse-special", no_argument, NULL, O_PARSE },
         { "dry-run", no_argument, NULL, O_DRY },         { "json", no_argument, NULL, O_JSON },
         { "timing", no_argument, NULL, O_TIMING },       { "no-mmap", no_argument, NULL, O_NOMMAP },
+        { "no-repack", no_argument, NULL, O_NOREPACK },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *model_path = NULL, *prompt_arg = NULL, *prompt_file = NULL, *vocab_path = NULL;
     long threads = 0, ctx = 0, batch = 64, top_k = 40, last_n = 64, seed = 42;
     double temp = 0.8, top_p = 0.95, min_p = 0.05, penalty = 1.0;
-    int fast = 0, inter = 0, dry = 0, use_mmap = 1, c, rc = EXIT_RUNTIME;
+    int fast = 0, inter = 0, dry = 0, use_mmap = 1, repack = 1, c, rc = EXIT_RUNTIME;
     struct run r;
     char err[WOOLLY_ERRBUF_SIZE], *prompt = NULL, *end;
     int32_t *tok = NULL;
@@ -312,6 +314,7 @@ int cmd_run(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case O_FAST: fast = 1; break;
         case O_NOMMAP: use_mmap = 0; break;
+        case O_NOREPACK: repack = 0; break;
         case O_VOCAB: vocab_path = optarg; break;
         case 'p': prompt_arg = optarg; break;
         case 'f': prompt_file = optarg; break;
@@ -387,6 +390,7 @@ int cmd_run(int argc, char **argv)
         woolly_model_params_init(&mp, sizeof mp);
         mp.n_threads = (int)threads;
         mp.use_mmap = use_mmap;
+        mp.repack = repack;
         if (woolly_model_load(model_path, &mp, &r.model, err, sizeof err) != WOOLLY_OK) {
             cli_error("run", "%s", err);
             goto done;

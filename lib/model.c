@@ -524,6 +524,7 @@ woolly_status woolly_model_get_info(const woolly_model *m, woolly_model_info *in
     full.n_params = m->n_params;
     full.n_bytes = m->n_bytes;
     full.n_bytes_token = m->n_bytes;
+    full.n_bytes_repacked = m->n_bytes_repacked;
     if (m->output.data != m->tok_embd.data)   /* the embedding of one token is read, not the others */
         full.n_bytes_token -= (m->tok_embd.rows - 1) * m->tok_embd.row_bytes;
     memcpy(info, &full, n);

@@ -70,6 +70,7 @@ struct woolly_model {
     int n_threads;                /* default for sessions */
     uint64_t n_params;
     uint64_t n_bytes;             /* bytes of weights */
+    uint64_t n_bytes_repacked;    /* of them, those repacked (repack.c) */
 };
 
 /* Bind a matrix to a tensor view: checks shape and type. */

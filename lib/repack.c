@@ -139,6 +139,7 @@ woolly_status wl_model_repack(woolly_model *m, wl_pool *pool, int in_place)
         count++;
         bytes += size;
     }
+    m->n_bytes_repacked = bytes;
     wl_log(WOOLLY_LOG_INFO, "repacked %zu matrices (%zu MB) for the kernels", count, bytes >> 20);
     free(ws);
     return WOOLLY_OK;

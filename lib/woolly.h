@@ -381,6 +381,8 @@ typedef struct woolly_model_info {
     uint64_t n_bytes_token; /* of them, those a generated token reads: all but
                                the other rows of the token embeddings (all,
                                where the output shares them) */
+    uint64_t n_bytes_repacked; /* of them, those rearranged at load for the
+                                  kernels (woolly_model_params.repack) */
 } woolly_model_info;
 
 woolly_status woolly_model_get_info(const woolly_model *model, woolly_model_info *info);

@@ -373,6 +373,13 @@ static void check_synth_file(woolly_type type)
     ck_assert_msg(woolly_model_load(path, &mp, &plain, err, sizeof err) == WOOLLY_OK, "%s", err);
     ck_assert_uint_eq(repacked_matrices, expect);
     woolly_log_set(NULL, NULL);
+    woolly_model_info fi = { .size = sizeof fi }, pi = { .size = sizeof pi };
+    ck_assert_int_eq(woolly_model_get_info(file, &fi), WOOLLY_OK);
+    ck_assert_int_eq(woolly_model_get_info(plain, &pi), WOOLLY_OK);
+    /* Every matrix but the token embeddings (Q4_0 rows of 64: 36 bytes,
+     * of 128: 72; a layer has 448 rows of 64 and 64 of 128), or nothing. */
+    ck_assert_uint_eq(fi.n_bytes_repacked, expect ? 2 * (448 * 36 + 64 * 72) + 320 * 36 : 0);
+    ck_assert_uint_eq(pi.n_bytes_repacked, 0);
     woolly_session *a = new_session(mem, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(file, 2, 64, WOOLLY_TYPE_F32, 0);
     woolly_session *c = new_session(read, 2, 64, WOOLLY_TYPE_F32, 0), *d = new_session(plain, 2, 64, WOOLLY_TYPE_F32, 0);
     woolly_session *sessions[4] = { a, b, c, d };

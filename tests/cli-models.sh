@@ -40,6 +40,16 @@ expect_status 0 "$WOOLLY" logits -m "$m" --tokens "1,17,42,99" -o "$tmp/l2.f32" 
 cmp -s "$tmp/l.f32" "$tmp/l2.f32" || { echo "FAIL: logits depend on threads or batch"; fail=1; }
 expect_status 0 "$WOOLLY" logits -m "$m" --no-mmap --tokens "1 17 42 99" -o "$tmp/l3.f32"
 cmp -s "$tmp/l.f32" "$tmp/l3.f32" || { echo "FAIL: logits differ with --no-mmap"; fail=1; }
+# Q4_0, which the AVX512-VNNI kernels read repacked: the same logits
+# repacked from the mapping, in place (--no-mmap) and not at all.
+q4="$tmp/q4.gguf"
+expect_status 0 "$WOOLLY" synth -o "$q4" --type q4_0 --vocab-size 320
+expect_status 0 "$WOOLLY" logits -m "$q4" --tokens "1 17 42 99" -o "$tmp/q1.f32"
+expect_status 0 "$WOOLLY" logits -m "$q4" --no-repack --tokens "1 17 42 99" -o "$tmp/q2.f32" -b 1
+expect_status 0 "$WOOLLY" logits -m "$q4" --no-mmap --tokens "1 17 42 99" -o "$tmp/q3.f32" -b 1
+cmp -s "$tmp/q1.f32" "$tmp/q2.f32" || { echo "FAIL: q4_0 logits differ with --no-repack"; fail=1; }
+cmp -s "$tmp/q1.f32" "$tmp/q3.f32" || { echo "FAIL: q4_0 logits differ with --no-mmap"; fail=1; }
+expect_status 0 "$WOOLLY" bench -m "$q4" --no-repack -p 8 -n 2 -r 1 --sustained 0 --no-roofline --no-sequence
 expect_status 1 "$WOOLLY" logits -m "$tmp/missing.gguf" --no-mmap --tokens "1" -o "$tmp/l.f32"
 expect_grep 'missing.gguf' "$tmp/err"
 expect_status 2 "$WOOLLY" logits -m "$m" -o "$tmp/l.f32"
