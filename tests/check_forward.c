@@ -364,9 +364,11 @@ static void check_synth_file(woolly_type type)
     woolly_model_params_init(&mp, sizeof mp);
     mp.use_mmap = 0;
     ck_assert_msg(woolly_model_load(path, &mp, &read, err, sizeof err) == WOOLLY_OK, "%s", err);
-    /* Only Q4_0 is repacked, where the kernels are AVX512-VNNI's: the 2
-     * layers' 7 matrices and the output, in each of the three models. */
-    const unsigned long expect = type == WOOLLY_TYPE_Q4_0 && (woolly_isa_active() & WOOLLY_ISA_AVX512_VNNI) ? 3 * 15 : 0;
+    /* Q4_0 and Q4_K are repacked, where the kernels are AVX512-VNNI's: the
+     * 2 layers' 7 matrices and the output, in each of the three models. */
+    const int repacks = (type == WOOLLY_TYPE_Q4_0 || type == WOOLLY_TYPE_Q4_K) &&
+                        (woolly_isa_active() & WOOLLY_ISA_AVX512_VNNI);
+    const unsigned long expect = repacks ? 3 * 15 : 0;
     ck_assert_uint_eq(repacked_matrices, expect);
     mp.use_mmap = 1;
     mp.repack = 0;
@@ -376,9 +378,12 @@ static void check_synth_file(woolly_type type)
     woolly_model_info fi = { .size = sizeof fi }, pi = { .size = sizeof pi };
     ck_assert_int_eq(woolly_model_get_info(file, &fi), WOOLLY_OK);
     ck_assert_int_eq(woolly_model_get_info(plain, &pi), WOOLLY_OK);
-    /* Every matrix but the token embeddings (Q4_0 rows of 64: 36 bytes,
-     * of 128: 72; a layer has 448 rows of 64 and 64 of 128), or nothing. */
-    ck_assert_uint_eq(fi.n_bytes_repacked, expect ? 2 * (448 * 36 + 64 * 72) + 320 * 36 : 0);
+    /* Every matrix but the token embeddings, or nothing: a layer has
+     * 2 * (n_embd + kv + n_ff) rows of n_embd (q, k, v, o, gate, up; kv is
+     * n_embd / 2 here) and n_embd rows of n_ff (down), the output 320. */
+    const uint64_t row = p.n_embd / woolly_type_block_size(type) * woolly_type_block_bytes(type);
+    const uint64_t layer = (2 * p.n_embd + p.n_embd + 2 * p.n_ff) * row + p.n_embd * 2 * row;
+    ck_assert_uint_eq(fi.n_bytes_repacked, repacks ? 2 * layer + 320 * row : 0);
     ck_assert_uint_eq(pi.n_bytes_repacked, 0);
     woolly_session *a = new_session(mem, 1, 64, WOOLLY_TYPE_F32, 0), *b = new_session(file, 2, 64, WOOLLY_TYPE_F32, 0);
     woolly_session *c = new_session(read, 2, 64, WOOLLY_TYPE_F32, 0), *d = new_session(plain, 2, 64, WOOLLY_TYPE_F32, 0);

@@ -486,8 +486,8 @@ END_TEST
 
 /* The AMX kernels (on the emulated tiles where the suite has them, on the
  * CPU's own where it has AMX) pass their check against the VNNI kernels at
- * start-up and take the Q4_0 (as the rows are and repacked), Q8_0, Q4_K and Q6_K products over;
- * gemm_levels_match_scalar
+ * start-up and take the Q4_0, Q8_0, Q4_K and Q6_K products over (of the rows
+ * as they are and repacked); gemm_levels_match_scalar
  * (check_quant) then checks their bits. */
 START_TEST(amx_tiles_take_the_products)
 {
@@ -504,10 +504,12 @@ START_TEST(amx_tiles_take_the_products)
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
             ck_assert_msg(k.type[types[t]].gemm && k.type[types[t]].gemm != vnni.type[types[t]].gemm,
                           "%s: %s products left to the VNNI kernels", name, woolly_type_name(types[t]));
-        /* And those of repacked Q4_0 matrices. */
-        ck_assert_msg(k.type[WOOLLY_TYPE_Q4_0].gemm_packed &&
-                          k.type[WOOLLY_TYPE_Q4_0].gemm_packed != vnni.type[WOOLLY_TYPE_Q4_0].gemm_packed,
-                      "%s: repacked q4_0 products left to the VNNI kernels", name);
+        /* And those of the types the VNNI level repacks. */
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+            ck_assert_msg(!vnni.type[types[t]].repack ||
+                              (k.type[types[t]].gemm_packed &&
+                               k.type[types[t]].gemm_packed != vnni.type[types[t]].gemm_packed),
+                          "%s: repacked %s products left to the VNNI kernels", name, woolly_type_name(types[t]));
     }
 }
 END_TEST

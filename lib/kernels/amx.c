@@ -327,8 +327,9 @@ static inline __attribute__((always_inline)) __m512 k_token(const stripk *S, siz
     return acc;
 }
 
-static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
-                    size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
+/* PACKED (Q4_K only): W repacked (strips.h). */
+static void tiles_k(int q6, int packed, gemm_fn rest, size_t n, const void *w, size_t w_stride, size_t nr,
+                    const void *a, size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
     /* C: tiles 0 and 1; A: 2 and 3 (16 tokens x a group's bytes); B: 4 and
      * 5 (a group's dwords of 16 rows). */
@@ -349,7 +350,9 @@ static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stri
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KCK) {
             const size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
-            if (q6)
+            if (packed)
+                pack_q4_k_packed(&S, wr + k0 * TR * wbytes, kn);
+            else if (q6)
                 pack_q6_k(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn);
             else
                 pack_q4_k(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn);
@@ -377,13 +380,19 @@ static void tiles_k(int q6, gemm_fn rest, size_t n, const void *w, size_t w_stri
 static void q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles_k(0, wl_vnni_q4_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles_k(0, 0, wl_vnni_q4_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q4_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                             const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    tiles_k(0, 1, wl_vnni_q4_k_gemm_packed, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    tiles_k(1, wl_vnni_q6_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    tiles_k(1, 0, wl_vnni_q6_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- the check at start-up ------------------------------------------------
@@ -487,5 +496,6 @@ void wl_kernels_init_amx(wl_kernels *k)
     take_over_packed(k, WOOLLY_TYPE_Q4_0, q4_0_gemm_packed, wl_vnni_q4_0_gemm);
     take_over(k, WOOLLY_TYPE_Q8_0, q8_0_gemm, wl_vnni_q8_0_gemm);
     take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, wl_vnni_q4_k_gemm);
+    take_over_packed(k, WOOLLY_TYPE_Q4_K, q4_k_gemm_packed, wl_vnni_q4_k_gemm);
     take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, wl_vnni_q6_k_gemm);
 }

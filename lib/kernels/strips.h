@@ -104,17 +104,54 @@ typedef struct {
     __m512 d[KCK], dmin[KCK];   /* dmin: negated */
 } stripk;
 
-/* A chunk of a Q4_K strip.  The 6-bit scales and mins of the 16 rows
- * come from the dwords of their 12 bytes with a lane a row, as
- * wl_q4_k_scales unpacks them: byte j of U0 (U1) the scale (min) of
- * sub-block j < 4 and the top 2 bits of that of j + 4, whose low 4 bits
- * are the low (high) nibble of byte j of U2. */
+/* The 6-bit scales (SC) and mins (MN) of 8 sub-blocks of 16 rows, a lane
+ * a row, from the dwords H[1..3] of their 12 bytes, as wl_q4_k_scales
+ * unpacks them: byte j of U0 (U1) the scale (min) of sub-block j < 4 and
+ * the top 2 bits of that of j + 4, whose low 4 bits are the low (high)
+ * nibble of byte j of U2. */
+static inline __attribute__((always_inline)) void q4_k_scales16(const __m512i h[4], __m512i sc[8], __m512i mn[8])
+{
+    const __m512i low6 = _mm512_set1_epi32(63), two = _mm512_set1_epi32(3), low4 = _mm512_set1_epi32(0x0F);
+
+    for (int j = 0; j < 4; j++) {
+        const __m512i u0 = _mm512_srli_epi32(h[1], 8 * j), u1 = _mm512_srli_epi32(h[2], 8 * j);
+        const __m512i u2 = _mm512_srli_epi32(h[3], 8 * j);
+        sc[j] = _mm512_and_si512(u0, low6);
+        mn[j] = _mm512_and_si512(u1, low6);
+        sc[j + 4] = _mm512_or_si512(_mm512_and_si512(u2, low4),
+                                    _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), two), 4));
+        mn[j + 4] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), low4),
+                                    _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), two), 4));
+    }
+}
+
+/* Super-block B of a Q4_K strip into S from its dwords, a lane a row: H
+ * d and dmin, then the 12 bytes of scales and mins; Q the 128 of quants. */
+static inline __attribute__((always_inline)) void q4_k_unpack(stripk *S, size_t b, const __m512i h[4],
+                                                             const __m512i q[32])
+{
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512i sc[8], mn[8];
+
+    S->d[b] = f16_lanes(h[0], 0);
+    S->dmin[b] = _mm512_xor_ps(f16_lanes(h[0], 1), _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u)));
+    q4_k_scales16(h, sc, mn);
+    for (int j = 0; j < 8; j++)
+        S->sc[b][j] = sc[j];
+    for (int p = 0; p < 4; p++)
+        S->pair[b][p] = _mm512_or_si512(mn[2 * p], _mm512_slli_epi32(mn[2 * p + 1], 16));
+    for (int c = 0; c < 4; c++)
+        for (int g = 0; g < 8; g++) {
+            S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
+            S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q[8 * c + g], 4), low4);
+        }
+}
+
+/* A chunk of a Q4_K strip. */
 static inline void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
 {
-    const __m512i low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi32(63), two = _mm512_set1_epi32(3);
-
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q4_k)) {
-        __m512i h[4], q[32], sc[8], mn[8];   /* h: d and dmin, U0, U1, U2 */
+        __m512i h[4], q[32];   /* h: d and dmin, U0, U1, U2 */
         if (m == 0xFFFF) {
             rows16_dwords4(w, w_stride, h);
             rows16_dwords(w + offsetof(wl_block_q4_k, qs), w_stride, 8, q);
@@ -124,27 +161,26 @@ static inline void pack_q4_k(stripk *S, const uint8_t *w, size_t w_stride, __m51
             for (int i = 0; i < 32; i++)
                 q[i] = gather(m, idx, w + offsetof(wl_block_q4_k, qs) + 4 * i);
         }
-        S->d[b] = f16_lanes(h[0], 0);
-        S->dmin[b] = _mm512_xor_ps(f16_lanes(h[0], 1), _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u)));
-        for (int j = 0; j < 4; j++) {
-            const __m512i u0 = _mm512_srli_epi32(h[1], 8 * j), u1 = _mm512_srli_epi32(h[2], 8 * j);
-            const __m512i u2 = _mm512_srli_epi32(h[3], 8 * j);
-            sc[j] = _mm512_and_si512(u0, low6);
-            mn[j] = _mm512_and_si512(u1, low6);
-            sc[j + 4] = _mm512_or_si512(_mm512_and_si512(u2, _mm512_set1_epi32(0x0F)),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u0, 6), two), 4));
-            mn[j + 4] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 4), _mm512_set1_epi32(0x0F)),
-                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(u1, 6), two), 4));
-        }
-        for (int j = 0; j < 8; j++)
-            S->sc[b][j] = sc[j];
-        for (int p = 0; p < 4; p++)
-            S->pair[b][p] = _mm512_or_si512(mn[2 * p], _mm512_slli_epi32(mn[2 * p + 1], 16));
-        for (int c = 0; c < 4; c++)
-            for (int g = 0; g < 8; g++) {
-                S->w[b][16 * c + g] = _mm512_and_si512(q[8 * c + g], low4);
-                S->w[b][16 * c + 8 + g] = _mm512_and_si512(_mm512_srli_epi32(q[8 * c + g], 4), low4);
-            }
+        q4_k_unpack(S, b, h, q);
+    }
+}
+
+/* Q4_K repacked (wl_type_kernels' repack): a strip of 16 rows holds its
+ * super-blocks one after another, each as its 36 dwords: lane r of vector
+ * i is dword i of row r's block (d and dmin, the scales and mins, then
+ * the quants), what rows16_dwords reads from the rows. */
+#define Q4_KP_BLOCK (16 * sizeof(wl_block_q4_k))   /* 2304 */
+
+/* A chunk of a repacked Q4_K strip (W: its first super-block). */
+static inline void pack_q4_k_packed(stripk *S, const uint8_t *w, size_t nb)
+{
+    for (size_t b = 0; b < nb; b++, w += Q4_KP_BLOCK) {
+        __m512i h[4], q[32];
+        for (int i = 0; i < 4; i++)
+            h[i] = _mm512_loadu_si512(w + 64 * i);
+        for (int i = 0; i < 32; i++)
+            q[i] = _mm512_loadu_si512(w + 64 * (4 + i));
+        q4_k_unpack(S, b, h, q);
     }
 }
 
