@@ -364,9 +364,10 @@ static void check_synth_file(woolly_type type)
     woolly_model_params_init(&mp, sizeof mp);
     mp.use_mmap = 0;
     ck_assert_msg(woolly_model_load(path, &mp, &read, err, sizeof err) == WOOLLY_OK, "%s", err);
-    /* Q4_0 and Q4_K are repacked, where the kernels are AVX512-VNNI's: the
-     * 2 layers' 7 matrices and the output, in each of the three models. */
-    const int repacks = (type == WOOLLY_TYPE_Q4_0 || type == WOOLLY_TYPE_Q4_K) &&
+    /* Q4_0, Q4_K and Q6_K are repacked, where the kernels are
+     * AVX512-VNNI's: the 2 layers' 7 matrices and the output, in each of
+     * the three models. */
+    const int repacks = (type == WOOLLY_TYPE_Q4_0 || type == WOOLLY_TYPE_Q4_K || type == WOOLLY_TYPE_Q6_K) &&
                         (woolly_isa_active() & WOOLLY_ISA_AVX512_VNNI);
     const unsigned long expect = repacks ? 3 * 15 : 0;
     ck_assert_uint_eq(repacked_matrices, expect);
@@ -416,6 +417,7 @@ START_TEST(synth_file_is_the_model_in_memory)
     check_synth_file(WOOLLY_TYPE_Q4_0);
     check_synth_file(WOOLLY_TYPE_Q8_0);
     check_synth_file(WOOLLY_TYPE_Q4_K);
+    check_synth_file(WOOLLY_TYPE_Q6_K);
 }
 END_TEST
 

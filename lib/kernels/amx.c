@@ -327,7 +327,7 @@ static inline __attribute__((always_inline)) __m512 k_token(const stripk *S, siz
     return acc;
 }
 
-/* PACKED (Q4_K only): W repacked (strips.h). */
+/* PACKED: W repacked (strips.h). */
 static void tiles_k(int q6, int packed, gemm_fn rest, size_t n, const void *w, size_t w_stride, size_t nr,
                     const void *a, size_t a_stride, const void *vaux, size_t n_tok, float *out, size_t ldo)
 {
@@ -351,7 +351,7 @@ static void tiles_k(int q6, int packed, gemm_fn rest, size_t n, const void *w, s
         for (size_t k0 = 0; k0 < nb; k0 += KCK) {
             const size_t kn = nb - k0 < KCK ? nb - k0 : KCK;
             if (packed)
-                pack_q4_k_packed(&S, wr + k0 * TR * wbytes, kn);
+                (q6 ? pack_q6_k_packed : pack_q4_k_packed)(&S, wr + k0 * TR * wbytes, kn);
             else if (q6)
                 pack_q6_k(&S, wr + k0 * wbytes, w_stride, _mm512_setzero_si512(), 0xFFFF, kn);
             else
@@ -393,6 +393,12 @@ static void q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     tiles_k(1, 0, wl_vnni_q6_k_gemm, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+static void q6_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                             const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    tiles_k(1, 1, wl_vnni_q6_k_gemm_packed, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- the check at start-up ------------------------------------------------
@@ -498,4 +504,5 @@ void wl_kernels_init_amx(wl_kernels *k)
     take_over(k, WOOLLY_TYPE_Q4_K, q4_k_gemm, wl_vnni_q4_k_gemm);
     take_over_packed(k, WOOLLY_TYPE_Q4_K, q4_k_gemm_packed, wl_vnni_q4_k_gemm);
     take_over(k, WOOLLY_TYPE_Q6_K, q6_k_gemm, wl_vnni_q6_k_gemm);
+    take_over_packed(k, WOOLLY_TYPE_Q6_K, q6_k_gemm_packed, wl_vnni_q6_k_gemm);
 }

@@ -221,9 +221,10 @@ typedef void wl_gemm_fn(size_t n, const void *w, size_t w_stride, size_t nr, con
 /* vnni.c's tiled products (HAVE_VNNI), which amx.c leaves the rest to. */
 wl_gemm_fn wl_vnni_q4_0_gemm, wl_vnni_q8_0_gemm, wl_vnni_q4_k_gemm, wl_vnni_q6_k_gemm;
 /* And of the matrices it repacks (wl_type_kernels' repack). */
-wl_gemm_fn wl_vnni_q4_0_gemm_packed, wl_vnni_q4_k_gemm_packed;
+wl_gemm_fn wl_vnni_q4_0_gemm_packed, wl_vnni_q4_k_gemm_packed, wl_vnni_q6_k_gemm_packed;
 void wl_vnni_q4_0_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out);
 void wl_vnni_q4_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out);
+void wl_vnni_q6_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out);
 
 void wl_kernels_init_scalar(wl_kernels *k);
 void wl_kernels_init_avx2(wl_kernels *k);

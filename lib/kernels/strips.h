@@ -184,20 +184,58 @@ static inline void pack_q4_k_packed(stripk *S, const uint8_t *w, size_t nb)
     }
 }
 
-static inline void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+/* The 6-bit quants of elements 128h + 32s + 4j.. (s = 0..3) of 16 rows,
+ * a lane a row, from dwords j and 8 + j of the half's ql (QL0, QL1) and
+ * dword j of its qh (QHV): the low (s < 2) or high nibbles of ql with
+ * bits 2s..2s+1 of qh on top. */
+static inline __attribute__((always_inline)) void q6_k_quants(__m512i ql0, __m512i ql1, __m512i qhv, __m512i u[4])
 {
     const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
 
+    u[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 4), two));
+    u[1] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 2), two));
+    u[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qhv, two));
+    u[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
+                           _mm512_and_si512(_mm512_srli_epi32(qhv, 2), two));
+}
+
+/* The signed scale of group g of 16 rows, byte g % 4 of SC[g / 4], as 32 bits. */
+static inline __m512i q6_k_scale(const __m512i sc[4], int g)
+{
+    return _mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24);
+}
+
+/* Super-block B of a Q6_K strip into S from its dwords, a lane a row (QL,
+ * QH, SC: those of ql, qh and scales), D the rows' scales. */
+static inline __attribute__((always_inline)) void q6_k_unpack(stripk *S, size_t b, __m512 d, const __m512i ql[32],
+                                                             const __m512i qh[16], const __m512i sc[4])
+{
+    S->d[b] = d;
+    /* As 16 bits with a high word of 0 (for vpdpwssd). */
+    for (int g = 0; g < 16; g++)
+        S->sc[b][g] = _mm512_and_si512(q6_k_scale(sc, g), _mm512_set1_epi32(0xFFFF));
+    for (int h = 0; h < 2; h++)
+        for (int g = 0; g < 8; g++) {
+            __m512i u[4];
+            q6_k_quants(ql[16 * h + g], ql[16 * h + 8 + g], qh[8 * h + g], u);
+            for (int s = 0; s < 4; s++)
+                S->w[b][32 * h + g + 8 * s] = u[s];
+        }
+}
+
+static inline void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m512i idx, __mmask16 m, size_t nb)
+{
     for (size_t b = 0; b < nb; b++, w += sizeof(wl_block_q6_k)) {
         __m512i ql[32], qh[16], sc[4];
+        __m512 d;
         if (m == 0xFFFF) {
-            S->d[b] = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
+            d = rows16_f16(w + offsetof(wl_block_q6_k, d), w_stride);
             rows16_dwords(w, w_stride, 8, ql);
             rows16_dwords(w + offsetof(wl_block_q6_k, qh), w_stride, 4, qh);
             rows16_dwords4(w + offsetof(wl_block_q6_k, scales), w_stride, sc);
         } else {
             /* d is the last 2 of the block's 210 bytes: read from 206, keep the high half. */
-            S->d[b] = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
+            d = f16_lanes(gather(m, idx, w + offsetof(wl_block_q6_k, d) - 2), 1);
             for (int i = 0; i < 32; i++)
                 ql[i] = gather(m, idx, w + 4 * i);
             for (int i = 0; i < 16; i++)
@@ -205,21 +243,28 @@ static inline void pack_q6_k(stripk *S, const uint8_t *w, size_t w_stride, __m51
             for (int i = 0; i < 4; i++)
                 sc[i] = gather(m, idx, w + offsetof(wl_block_q6_k, scales) + 4 * i);
         }
-        /* The signed scale of group g, byte g % 4 of dword g / 4, as 16
-         * bits with a high word of 0 (for vpdpwssd). */
-        for (int g = 0; g < 16; g++)
-            S->sc[b][g] = _mm512_and_si512(_mm512_srai_epi32(_mm512_slli_epi32(sc[g / 4], 24 - 8 * (g % 4)), 24),
-                                           _mm512_set1_epi32(0xFFFF));
-        for (int h = 0; h < 2; h++)
-            for (int g = 0; g < 8; g++) {
-                __m512i ql0 = ql[16 * h + g], ql1 = ql[16 * h + 8 + g], qhv = qh[8 * h + g];
-                __m512i *o = &S->w[b][32 * h + g];
-                o[0] = _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 4), two));
-                o[8] = _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi32(qhv, 2), two));
-                o[16] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql0, 4), low4), _mm512_and_si512(qhv, two));
-                o[24] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(ql1, 4), low4),
-                                        _mm512_and_si512(_mm512_srli_epi32(qhv, 2), two));
-            }
+        q6_k_unpack(S, b, d, ql, qh, sc);
+    }
+}
+
+/* Q6_K repacked: a strip's super-blocks one after another, each as its
+ * first 52 dwords, a lane a row (ql, qh, scales: what rows16_dwords reads
+ * from the rows), then the 16 rows' f16 d (row r at 2r). */
+#define Q6_KP_BLOCK (16 * sizeof(wl_block_q6_k))   /* 3360 */
+#define Q6_KP_D (52 * 64)                           /* the d's offset */
+
+/* A chunk of a repacked Q6_K strip (W: its first super-block). */
+static inline void pack_q6_k_packed(stripk *S, const uint8_t *w, size_t nb)
+{
+    for (size_t b = 0; b < nb; b++, w += Q6_KP_BLOCK) {
+        __m512i ql[32], qh[16], sc[4];
+        for (int i = 0; i < 32; i++)
+            ql[i] = _mm512_loadu_si512(w + 64 * i);
+        for (int i = 0; i < 16; i++)
+            qh[i] = _mm512_loadu_si512(w + 64 * (32 + i));
+        for (int i = 0; i < 4; i++)
+            sc[i] = _mm512_loadu_si512(w + 64 * (48 + i));
+        q6_k_unpack(S, b, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + Q6_KP_D))), ql, qh, sc);
     }
 }
 

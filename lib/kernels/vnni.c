@@ -870,7 +870,47 @@ static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
     return acc;
 }
 
-/* PACKED (Q4_K only): W repacked (strips.h), whole strips of it. */
+/* PACKED: W repacked (strips.h), whole strips of it. */
+/* One token, a repacked Q6_K strip: each super-block's 16 rows from one
+ * 3360-byte stretch, a lane a row.  Group g's sum starts at -32 times the
+ * activation's sum of it and takes 4 dpbusd of quants (0..63) with
+ * broadcast activation dwords; times its signed scale (vpmulld), the 16
+ * added; then q6_k_strip1's float chain.  Prefetched as Q4_K's. */
+#define Q6_KP_PF (2 * Q6_KP_BLOCK)
+
+static __m512 q6_k_packed_strip(const uint8_t *w, size_t nb, const wl_block_q8_k *a)
+{
+    __m512 acc = _mm512_setzero_ps();
+
+    for (size_t b = 0; b < nb; b++, w += Q6_KP_BLOCK) {
+        const wl_block_q8_k *ab = a + b;
+        const uint8_t *aq = (const uint8_t *)ab->qs;
+        __m512i sc[4], isum = _mm512_setzero_si512();
+        for (int l = 0; l < (int)(Q6_KP_BLOCK / 64); l++)
+            _mm_prefetch((const char *)w + Q6_KP_PF + 64 * l, _MM_HINT_T0);
+        for (int i = 0; i < 4; i++)
+            sc[i] = _mm512_loadu_si512(w + 64 * (48 + i));
+        UNROLL for (int h = 0; h < 2; h++) {
+            __m512i gs[8];   /* groups 8h + i: element 128h + 32s + 4j is in group 8h + 2s + j / 4 */
+            UNROLL for (int i = 0; i < 8; i++)
+                gs[i] = _mm512_set1_epi32(-32 * ab->bsums[8 * h + i]);
+            UNROLL for (int j = 0; j < 8; j++) {
+                __m512i u[4];
+                q6_k_quants(_mm512_loadu_si512(w + 64 * (16 * h + j)), _mm512_loadu_si512(w + 64 * (16 * h + 8 + j)),
+                            _mm512_loadu_si512(w + 64 * (32 + 8 * h + j)), u);
+                UNROLL for (int s = 0; s < 4; s++)
+                    gs[2 * s + j / 4] = _mm512_dpbusd_epi32(gs[2 * s + j / 4], u[s],
+                                                            bcast32(aq + 128 * h + 32 * s + 4 * j));
+            }
+            UNROLL for (int i = 0; i < 8; i++)
+                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(gs[i], q6_k_scale(sc, 8 * h + i)));
+        }
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + Q6_KP_D)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(d, _mm512_set1_ps(ab->d)), acc);
+    }
+    return acc;
+}
+
 static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
                   size_t a_stride, const wl_q8_k_aux *aux, size_t n_tok, float *out, size_t ldo)
 {
@@ -884,7 +924,7 @@ static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, 
         size_t r = 0;
         for (; r + GR <= nr; r += GR) {
             const uint8_t *wr = (const uint8_t *)w + r * w_stride;
-            __m512 acc = packed ? q4_k_packed_strip(wr, nb, a)
+            __m512 acc = packed ? (q6 ? q6_k_packed_strip(wr, nb, a) : q4_k_packed_strip(wr, nb, a))
                          : q6   ? q6_k_strip1(wr, w_stride, nb, a)
                                 : q4_k_strip1(wr, w_stride, nb, a);
             _mm512_storeu_ps(out + r, acc);
@@ -918,7 +958,7 @@ static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, 
             for (int v = 0; v < nv; v++) {
                 const uint8_t *wv = wr + (size_t)v * GR * w_stride + k0 * kstep;
                 if (packed)
-                    pack_q4_k_packed(&S[v], wv, kn);
+                    (q6 ? pack_q6_k_packed : pack_q4_k_packed)(&S[v], wv, kn);
                 else
                     (q6 ? pack_q6_k : pack_q4_k)(&S[v], wv, w_stride, idx, m[v], kn);
             }
@@ -984,15 +1024,47 @@ void wl_vnni_q4_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, vo
     }
 }
 
-void wl_vnni_q4_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
-                              size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
+void wl_vnni_q6_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
+{
+    const size_t nb = n / WL_QK_K;
+
+    for (size_t r0 = 0; r0 + GR <= nr; r0 += GR) {
+        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
+        uint8_t *o = (uint8_t *)out + r0 * w_stride;
+        for (size_t b = 0; b < nb; b++, o += Q6_KP_BLOCK) {
+            const uint8_t *blk = wr + b * sizeof(wl_block_q6_k);
+            __m512i v[Q6_KP_D / 64];
+            rows16_dwords(blk, w_stride, Q6_KP_D / 256, v);
+            for (size_t i = 0; i < Q6_KP_D / 64; i++)
+                _mm512_storeu_si512(o + 64 * i, v[i]);
+            for (int r = 0; r < GR; r++)
+                memcpy(o + Q6_KP_D + 2 * r, blk + (size_t)r * w_stride + offsetof(wl_block_q6_k, d), 2);
+        }
+    }
+}
+
+/* The repacked K-quant products (Q6 or Q4_K). */
+static void gemmk_packed(int q6, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
+                         const void *aux, size_t n_tok, float *out, size_t ldo)
 {
     if (!aux) {
         for (size_t t = 0; t < n_tok; t++)
-            gemmk(0, 1, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
+            gemmk(q6, 1, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
         return;
     }
-    gemmk(0, 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemmk(q6, 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+void wl_vnni_q4_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                              size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemmk_packed(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
+void wl_vnni_q6_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                              size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    gemmk_packed(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_kernels_init_vnni(wl_kernels *k)
@@ -1007,4 +1079,6 @@ void wl_kernels_init_vnni(wl_kernels *k)
     k->type[WOOLLY_TYPE_Q4_0].gemm_packed = wl_vnni_q4_0_gemm_packed;
     k->type[WOOLLY_TYPE_Q4_K].repack = wl_vnni_q4_k_repack;
     k->type[WOOLLY_TYPE_Q4_K].gemm_packed = wl_vnni_q4_k_gemm_packed;
+    k->type[WOOLLY_TYPE_Q6_K].repack = wl_vnni_q6_k_repack;
+    k->type[WOOLLY_TYPE_Q6_K].gemm_packed = wl_vnni_q6_k_gemm_packed;
 }
