@@ -2,11 +2,11 @@
  * repack.c - a model's matrices rearranged once, at load, for kernels that
  * read them faster so (wl_type_kernels' repack and gemm_packed).
  *
- * The one-token Q4_0 kernel of AVX512-VNNI reads 16 rows at once; in the
- * file's layout those are 16 streams, which it turns into lanes with
- * shuffles.  Repacked, a strip of 16 rows is one stream with each vector
- * already a lane a row (lib/kernels/strips.h).  The result of every
- * product keeps its bits.
+ * The one-token kernels of AVX512-VNNI read 16 rows at once; in the
+ * file's layout those are 16 streams, which they turn into lanes with
+ * shuffles.  Repacked (Q4_0, Q4_K, Q6_K), a strip of 16 rows is one stream
+ * with each vector already a lane a row (lib/kernels/strips.h).  The
+ * result of every product keeps its bits.
  *
  * Memory woolly owns (a model read without mmap, a synthetic model) is
  * repacked in place, a strip at a time.  A mapped file is copied into

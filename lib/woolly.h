@@ -342,12 +342,13 @@ typedef struct woolly_model_params {
                          * grants them; a private copy, always resident) */
     int n_threads;      /* default threads of its sessions; 0 (default): one per online CPU */
     int repack;         /* 1 (default): rearrange the matrices that this CPU's
-                         * kernels read faster so (Q4_0 with AVX512-VNNI), once
-                         * at load, with n_threads threads: in place when read
-                         * into memory, else into memory of the model's own
-                         * (those pages of the file are then let go, and no
-                         * longer shared with other processes); 0: use every
-                         * weight where it lies.  The results are the same. */
+                         * kernels read faster so (Q4_0, Q4_K, Q6_K with
+                         * AVX512-VNNI or AMX), once at load, with n_threads
+                         * threads: in place when read into memory, else into
+                         * memory of the model's own (those pages of the file
+                         * are then let go, and no longer shared with other
+                         * processes); 0: use every weight where it lies.  The
+                         * results are the same. */
 } woolly_model_params;
 
 void woolly_model_params_init(woolly_model_params *params, size_t size);
