@@ -656,27 +656,26 @@ static void gemm_at_every_level(woolly_type type, size_t n, const void *w, size_
         const char *name = tu_fill_run(&k, m);
         if (!name || !k.type[type].gemm)
             continue;
-        for (size_t nr = nr0; nr <= nr_max; nr += nr_step)
-            for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {
-                for (size_t i = 0; i < nt_max * ldo; i++)
-                    got[i] = 12345.0f;
-                k.type[type].gemm(n, w, wrow, nr, a, arow, aux, nt, got, ldo);
-                check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
+        /* The rows as they are; then repacked, whole strips of them. */
+        for (int p = 0; p < 2; p++) {
+            if (p && !k.type[type].repack)
+                break;
+            if (p) {
+                ck_assert_msg(k.type[type].gemm_packed, "%s %s: repack without gemm_packed", name,
+                              woolly_type_name(type));
+                k.type[type].repack(w, wrow, nr_packed, n, packed);
+                ck_assert_msg(memcmp(packed, w, nr_packed * wrow) != 0, "%s %s: repack left the rows as they were",
+                              name, woolly_type_name(type));
             }
-        /* The rows repacked, whole strips of them: the same bits. */
-        if (!k.type[type].repack)
-            continue;
-        ck_assert_msg(k.type[type].gemm_packed, "%s %s: repack without gemm_packed", name, woolly_type_name(type));
-        k.type[type].repack(w, wrow, nr_packed, n, packed);
-        ck_assert_msg(memcmp(packed, w, nr_packed * wrow) != 0, "%s %s: repack left the rows as they were", name,
-                      woolly_type_name(type));
-        for (size_t nr = WL_PACK_ROWS; nr <= nr_packed; nr += WL_PACK_ROWS)
-            for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {
-                for (size_t i = 0; i < nt_max * ldo; i++)
-                    got[i] = 12345.0f;
-                k.type[type].gemm_packed(n, packed, wrow, nr, a, arow, aux, nt, got, ldo);
-                check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
-            }
+            for (size_t nr = p ? WL_PACK_ROWS : nr0; nr <= (p ? nr_packed : nr_max); nr += p ? WL_PACK_ROWS : nr_step)
+                for (size_t nt = 1; nt <= nt_max; nt += (nt < nt_all ? 1 : 9)) {
+                    for (size_t i = 0; i < nt_max * ldo; i++)
+                        got[i] = 12345.0f;
+                    (p ? k.type[type].gemm_packed : k.type[type].gemm)(n, p ? packed : w, wrow, nr, a, arow, aux, nt,
+                                                                      got, ldo);
+                    check_gemm_out(got, want, nt_max, ldo, nr, nt, name, type, n);
+                }
+        }
     }
     free(packed);
 }

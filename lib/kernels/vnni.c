@@ -480,23 +480,34 @@ static void gemm32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __m
 
 /* ---- Q4_0 repacked (strips.h) ---- */
 
-void wl_vnni_q4_0_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
+/* The NR rows (whole strips) of NB blocks of BB bytes at W rearranged at
+ * OUT as strips.h lays them out: each block of a strip at GR * BB, its
+ * NDW dwords from byte SRC of each row as vectors from byte VEC (lane r
+ * row r), and where HALF >= 0 the 2 bytes at HALF of each row as 16
+ * halves from byte HDST. */
+static void strips_of_rows(const void *w, size_t w_stride, size_t nr, size_t nb, size_t bb, size_t ndw, size_t src,
+                          size_t vec, int half, size_t hdst, void *out)
 {
-    const size_t nb = n / WL_QK;
-
     for (size_t r0 = 0; r0 + GR <= nr; r0 += GR) {
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         uint8_t *o = (uint8_t *)out + r0 * w_stride;
-        for (size_t b = 0; b < nb; b++, o += Q4_0P_BLOCK) {
-            const uint8_t *blk = wr + b * sizeof(wl_block_q4_0);
-            __m512i q[4];
-            for (int r = 0; r < GR; r++)
-                memcpy(o + 2 * r, blk + (size_t)r * w_stride, 2);
-            rows16_dwords4(blk + 2, w_stride, q);
-            for (int g = 0; g < 4; g++)
-                _mm512_storeu_si512(o + 32 + 64 * g, q[g]);
+        for (size_t b = 0; b < nb; b++, o += GR * bb) {
+            const uint8_t *blk = wr + b * bb;
+            for (size_t j = 0; j < ndw; j += 4) {
+                __m512i v[4];
+                rows16_dwords4(blk + src + 4 * j, w_stride, v);
+                for (int i = 0; i < 4; i++)
+                    _mm512_storeu_si512(o + vec + 64 * (j + (size_t)i), v[i]);
+            }
+            for (int r = 0; half >= 0 && r < GR; r++)
+                memcpy(o + hdst + 2 * r, blk + (size_t)r * w_stride + half, 2);
         }
     }
+}
+
+void wl_vnni_q4_0_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
+{
+    strips_of_rows(w, w_stride, nr, n / WL_QK, sizeof(wl_block_q4_0), 4, 2, 32, 0, 0, out);
 }
 
 /* One token, a repacked Q4_0 strip: each block's 16 rows from one
@@ -1010,37 +1021,13 @@ void wl_vnni_q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, cons
 
 void wl_vnni_q4_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
 {
-    const size_t nb = n / WL_QK_K;
-
-    for (size_t r0 = 0; r0 + GR <= nr; r0 += GR) {
-        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
-        uint8_t *o = (uint8_t *)out + r0 * w_stride;
-        for (size_t b = 0; b < nb; b++, o += Q4_KP_BLOCK) {
-            __m512i v[sizeof(wl_block_q4_k) / 4];
-            rows16_dwords(wr + b * sizeof(wl_block_q4_k), w_stride, sizeof(wl_block_q4_k) / 16, v);
-            for (size_t i = 0; i < sizeof(wl_block_q4_k) / 4; i++)
-                _mm512_storeu_si512(o + 64 * i, v[i]);
-        }
-    }
+    strips_of_rows(w, w_stride, nr, n / WL_QK_K, sizeof(wl_block_q4_k), sizeof(wl_block_q4_k) / 4, 0, 0, -1, 0, out);
 }
 
 void wl_vnni_q6_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, void *out)
 {
-    const size_t nb = n / WL_QK_K;
-
-    for (size_t r0 = 0; r0 + GR <= nr; r0 += GR) {
-        const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
-        uint8_t *o = (uint8_t *)out + r0 * w_stride;
-        for (size_t b = 0; b < nb; b++, o += Q6_KP_BLOCK) {
-            const uint8_t *blk = wr + b * sizeof(wl_block_q6_k);
-            __m512i v[Q6_KP_D / 64];
-            rows16_dwords(blk, w_stride, Q6_KP_D / 256, v);
-            for (size_t i = 0; i < Q6_KP_D / 64; i++)
-                _mm512_storeu_si512(o + 64 * i, v[i]);
-            for (int r = 0; r < GR; r++)
-                memcpy(o + Q6_KP_D + 2 * r, blk + (size_t)r * w_stride + offsetof(wl_block_q6_k, d), 2);
-        }
-    }
+    strips_of_rows(w, w_stride, nr, n / WL_QK_K, sizeof(wl_block_q6_k), Q6_KP_D / 64, 0, 0,
+                  (int)offsetof(wl_block_q6_k, d), Q6_KP_D, out);
 }
 
 /* The repacked K-quant products (Q6 or Q4_K). */
