@@ -16,6 +16,7 @@
  */
 #include <config.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,34 +27,47 @@
 #include "repack.h"
 #include "threadpool.h"
 
-struct repack_job {
+/* One matrix to repack: its strips are FIRST.. of all the matrices'. */
+struct repack_item {
     const wl_type_kernels *tk;
-    const wl_matrix *w;
+    wl_matrix *w;
     uint8_t *dst;        /* the repacked matrix (== w->data: in place) */
-    int failed;          /* in place: a thread had no room for a strip */
+    size_t first;
 };
 
+struct repack_job {
+    const struct repack_item *items;
+    size_t n_items, n_strips, max_strip;
+    atomic_int failed;   /* in place: a thread had no room for a strip */
+};
+
+/* A thread's share of all the strips, one contiguous run of them, so that
+ * each thread fills (and faults in) its own stretch of the copy. */
 static void repack_strips(void *arg, int ith, int nth)
 {
     struct repack_job *j = arg;
-    const wl_matrix *w = j->w;
-    const size_t strip = WL_PACK_ROWS * w->row_bytes;
-    const int in_place = j->dst == w->data;
-    uint8_t *tmp = in_place ? malloc(strip) : NULL;
+    uint8_t *tmp = NULL;
     long b, e;
 
-    if (in_place && !tmp) {
-        j->failed = 1;   /* a plain store: any thread's 1 is what is read */
-        return;
-    }
-    wl_split((long)(w->rows / WL_PACK_ROWS), ith, nth, &b, &e);
-    for (long s = b; s < e; s++) {
-        const uint8_t *src = w->data + (size_t)s * strip;
-        if (in_place) {
-            j->tk->repack(src, w->row_bytes, WL_PACK_ROWS, w->cols, tmp);
-            memcpy(j->dst + (size_t)s * strip, tmp, strip);
-        } else {
-            j->tk->repack(src, w->row_bytes, WL_PACK_ROWS, w->cols, j->dst + (size_t)s * strip);
+    wl_split((long)j->n_strips, ith, nth, &b, &e);
+    for (size_t i = 0; i < j->n_items; i++) {
+        const struct repack_item *it = &j->items[i];
+        const wl_matrix *w = it->w;
+        const size_t strip = WL_PACK_ROWS * w->row_bytes, n = w->rows / WL_PACK_ROWS;
+        const size_t s0 = (size_t)b > it->first ? (size_t)b - it->first : 0;
+        const size_t s1 = (size_t)e < it->first + n ? (size_t)e - it->first : n;
+        const int in_place = it->dst == w->data;
+        if ((size_t)e <= it->first || (size_t)b >= it->first + n)
+            continue;
+        if (in_place && !tmp && !(tmp = malloc(j->max_strip))) {
+            atomic_store(&j->failed, 1);
+            return;
+        }
+        for (size_t s = s0; s < s1; s++) {
+            const uint8_t *src = w->data + s * strip;
+            it->tk->repack(src, w->row_bytes, WL_PACK_ROWS, w->cols, in_place ? tmp : it->dst + s * strip);
+            if (in_place)
+                memcpy(it->dst + s * strip, tmp, strip);
         }
     }
     free(tmp);
@@ -95,52 +109,64 @@ woolly_status wl_model_repack(woolly_model *m, wl_pool *pool, int in_place)
 {
     const size_t cap = (size_t)m->hp.n_layer * 7 + 1;
     wl_matrix **ws = malloc(cap * sizeof *ws);
-    size_t n, copied = 0, count = 0, bytes = 0;
+    struct repack_item *items = malloc(cap * sizeof *items);
+    struct repack_job job = { items, 0, 0, 0, 0 };
+    size_t n, copied = 0;
 
-    if (!ws)
+    if (!ws || !items) {
+        free(ws);
+        free(items);
         return WOOLLY_ERR_NOMEM;
+    }
     n = matrices(m, ws);
     /* What a copy needs: everything of a mapped file, the tied output of
      * memory woolly owns. */
     for (size_t i = 0; i < n; i++)
         if (repackable(ws[i]) && (!in_place || ws[i]->data == m->tok_embd.data))
             copied += ws[i]->rows * ws[i]->row_bytes;
-    if (copied) {
-        m->packed_store = wl_alloc_huge(copied);
-        if (!m->packed_store) {
-            free(ws);
-            return WOOLLY_ERR_NOMEM;
-        }
-        m->packed_size = copied;
+    if (copied && !(m->packed_store = wl_alloc_huge(copied))) {
+        free(ws);
+        free(items);
+        return WOOLLY_ERR_NOMEM;
     }
+    m->packed_size = copied;
     copied = 0;
     for (size_t i = 0; i < n; i++) {
         wl_matrix *w = ws[i];
         if (!repackable(w))
             continue;
-        const size_t size = w->rows * w->row_bytes;
         const int here = in_place && w->data != m->tok_embd.data;
-        struct repack_job j = { &wl_kernels_get()->type[w->type], w,
-                                here ? (uint8_t *)(uintptr_t)w->data : m->packed_store + copied, 0 };
-        wl_pool_run(pool, repack_strips, &j);
-        if (j.failed) {
-            /* Some strips are repacked, others not: the matrix is lost. */
-            free(ws);
-            return WOOLLY_ERR_NOMEM;
-        }
-        w->packed = j.dst;
-        if (here) {
-            w->data = NULL;   /* no longer rows: nothing may read it so */
-        } else {
-            copied += size;
-            if (!in_place && w->data != m->tok_embd.data)
-                release(w->data, size);
-        }
-        count++;
-        bytes += size;
+        struct repack_item *it = &items[job.n_items++];
+        it->tk = &wl_kernels_get()->type[w->type];
+        it->w = w;
+        it->dst = here ? (uint8_t *)(uintptr_t)w->data : m->packed_store + copied;
+        it->first = job.n_strips;
+        job.n_strips += w->rows / WL_PACK_ROWS;
+        if (WL_PACK_ROWS * w->row_bytes > job.max_strip)
+            job.max_strip = WL_PACK_ROWS * w->row_bytes;
+        if (!here)
+            copied += w->rows * w->row_bytes;
     }
-    m->n_bytes_repacked = bytes;
-    wl_log(WOOLLY_LOG_INFO, "repacked %zu matrices (%zu MB) for the kernels", count, bytes >> 20);
+    wl_pool_run(pool, repack_strips, &job);
+    if (atomic_load(&job.failed)) {
+        /* Some strips repacked in place, others not: the model is lost. */
+        free(ws);
+        free(items);
+        return WOOLLY_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < job.n_items; i++) {
+        wl_matrix *w = items[i].w;
+        const size_t size = w->rows * w->row_bytes;
+        w->packed = items[i].dst;
+        if (items[i].dst == w->data)
+            w->data = NULL;   /* no longer rows: nothing may read it so */
+        else if (!in_place && w->data != m->tok_embd.data)
+            release(w->data, size);
+        m->n_bytes_repacked += size;
+    }
+    wl_log(WOOLLY_LOG_INFO, "repacked %zu matrices (%zu MB) for the kernels", job.n_items,
+           (size_t)(m->n_bytes_repacked >> 20));
     free(ws);
+    free(items);
     return WOOLLY_OK;
 }
