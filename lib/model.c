@@ -475,7 +475,8 @@ woolly_status woolly_model_load(const char *path, const woolly_model_params *use
         }
     }
     if (p.repack && (st = repack(m, !p.use_mmap))) {
-        wl_errbuf(err, errsize, "%s: out of memory to repack the weights (repack 0 uses them as they are)", path);
+        wl_errbuf(err, errsize, "%s: out of memory to repack the weights for the kernels (without repacking, "
+                  "woolly uses them as they lie: --no-repack)", path);
         woolly_model_free(m);
         return st;
     }
