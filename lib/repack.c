@@ -73,7 +73,7 @@ static void repack_strips(void *arg, int ith, int nth)
     free(tmp);
 }
 
-/* The matrices of M that the products read, NULL-terminated in OUT. */
+/* The matrices of M that the products read, into OUT; their number. */
 static size_t matrices(woolly_model *m, wl_matrix **out)
 {
     size_t n = 0;
