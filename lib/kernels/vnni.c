@@ -155,6 +155,15 @@ static inline next_chunk next_chunk_of(const uint8_t *w, size_t w_stride, size_t
     return c;
 }
 
+/* The same for a product's weights as they are (PACKED 0), or repacked,
+ * where a strip's blocks lie as one row of GR times their bytes. */
+static inline next_chunk next_chunk_in(int packed, const uint8_t *w, size_t w_stride, size_t wbytes, size_t nr,
+                                       size_t nb, size_t r0, size_t k0, size_t kc)
+{
+    return packed ? next_chunk_of(w, GR * w_stride, GR * wbytes, nr / GR, nb, 2, r0 / GR, k0, kc)
+                  : next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, kc);
+}
+
 /* Share I of PARTS of the next chunk's lines. */
 static inline void next_chunk_prefetch(const next_chunk *c, size_t i, size_t parts)
 {
@@ -404,9 +413,7 @@ static void tiles32(void (*pack)(strip32 *, const uint8_t *, size_t, __m512i, __
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += KC32) {
             size_t kn = nb - k0 < KC32 ? nb - k0 : KC32;
-            /* Repacked, a strip is a row of GR times the bytes a block. */
-            const next_chunk nc = packed ? next_chunk_of(w, GR * w_stride, kstep, nr / GR, nb, 2, r0 / GR, k0, KC32)
-                                         : next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, KC32);
+            const next_chunk nc = next_chunk_in(packed, w, w_stride, wbytes, nr, nb, r0, k0, KC32);
             for (int v = 0; v < nv; v++)
                 pack(&S[v], wr + (size_t)v * GR * w_stride + k0 * kstep, w_stride, idx, m[v], kn, 128);
             for (size_t t0 = 0; t0 < n_tok; t0 += gt) {
@@ -881,7 +888,6 @@ static __m512 q6_k_strip1(const uint8_t *w, size_t w_stride, size_t nb, const wl
     return acc;
 }
 
-/* PACKED: W repacked (strips.h), whole strips of it. */
 /* One token, a repacked Q6_K strip: each super-block's 16 rows from one
  * 3360-byte stretch, a lane a row.  Group g's sum starts at -32 times the
  * activation's sum of it and takes 4 dpbusd of quants (0..63) with
@@ -922,6 +928,7 @@ static __m512 q6_k_packed_strip(const uint8_t *w, size_t nb, const wl_block_q8_k
     return acc;
 }
 
+/* PACKED: W repacked (strips.h), whole strips of it. */
 static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
                   size_t a_stride, const wl_q8_k_aux *aux, size_t n_tok, float *out, size_t ldo)
 {
@@ -964,8 +971,7 @@ static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, 
         const uint8_t *wr = (const uint8_t *)w + r0 * w_stride;
         for (size_t k0 = 0; k0 < nb; k0 += kc) {
             size_t kn = nb - k0 < kc ? nb - k0 : kc;
-            const next_chunk nc = packed ? next_chunk_of(w, GR * w_stride, kstep, nr / GR, nb, 2, r0 / GR, k0, kc)
-                                         : next_chunk_of(w, w_stride, wbytes, nr, nb, 2 * GR, r0, k0, kc);
+            const next_chunk nc = next_chunk_in(packed, w, w_stride, wbytes, nr, nb, r0, k0, kc);
             for (int v = 0; v < nv; v++) {
                 const uint8_t *wv = wr + (size_t)v * GR * w_stride + k0 * kstep;
                 if (packed)
@@ -995,26 +1001,29 @@ static void gemmk(int q6, int packed, size_t n, const void *w, size_t w_stride, 
     }
 }
 
+/* gemmk, whose tiles need the activations' aux: without it, a token at a time. */
+static void gemmk_any(int q6, int packed, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
+                      size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
+{
+    if (!aux) {
+        for (size_t t = 0; t < n_tok; t++)
+            gemmk(q6, packed, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo,
+                  ldo);
+        return;
+    }
+    gemmk(q6, packed, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+}
+
 void wl_vnni_q4_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    if (!aux) {   /* the tiles need the activations' aux: a token at a time */
-        for (size_t t = 0; t < n_tok; t++)
-            gemmk(0, 0, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
-        return;
-    }
-    gemmk(0, 0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemmk_any(0, 0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_vnni_q6_k_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                       const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    if (!aux) {
-        for (size_t t = 0; t < n_tok; t++)
-            gemmk(1, 0, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
-        return;
-    }
-    gemmk(1, 0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemmk_any(1, 0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 /* ---- Q4_K repacked (strips.h) ---- */
@@ -1030,28 +1039,16 @@ void wl_vnni_q6_k_repack(const void *w, size_t w_stride, size_t nr, size_t n, vo
                   (int)offsetof(wl_block_q6_k, d), Q6_KP_D, out);
 }
 
-/* The repacked K-quant products (Q6 or Q4_K). */
-static void gemmk_packed(int q6, size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                         const void *aux, size_t n_tok, float *out, size_t ldo)
-{
-    if (!aux) {
-        for (size_t t = 0; t < n_tok; t++)
-            gemmk(q6, 1, n, w, w_stride, nr, (const uint8_t *)a + t * a_stride, a_stride, NULL, 1, out + t * ldo, ldo);
-        return;
-    }
-    gemmk(q6, 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
-}
-
 void wl_vnni_q4_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
                               size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemmk_packed(0, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemmk_any(0, 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_vnni_q6_k_gemm_packed(size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
                               size_t a_stride, const void *aux, size_t n_tok, float *out, size_t ldo)
 {
-    gemmk_packed(1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
+    gemmk_any(1, 1, n, w, w_stride, nr, a, a_stride, aux, n_tok, out, ldo);
 }
 
 void wl_kernels_init_vnni(wl_kernels *k)
