@@ -259,6 +259,84 @@ START_TEST(type_kernels_match_scalar)
 }
 END_TEST
 
+/* The F32 and F16 tiles of every level that has them, and at the levels
+ * with AVX-512 again with their one-token prefetches taken the other way
+ * (wl_kernels_avx512_float_prefetch): each output the bits of the level's
+ * vec_dot of its row and token, for row counts off the 4-row tiles, one
+ * token to past a block of 32, rows of one vector, of several, of more
+ * than a chunk of 512 columns, and of a length off 16. */
+START_TEST(float_gemm_matches_vec_dot)
+{
+    enum { NR = 11, NT = 37, LDO = NR + 2, MAXN = 1040 };
+    static const woolly_type types[] = { WOOLLY_TYPE_F32, WOOLLY_TYPE_F16 };
+    static const size_t cols[] = { 16, 48, MAXN, 37 };
+    static const size_t toks[] = { 1, 2, 3, 4, 5, 7, 8, 9, 33, NT };
+    static float x[NR * MAXN], y[NT * MAXN], got[NT * LDO], want[NT * LDO];
+    static uint8_t wq[NR * MAXN * 4], aq[NT * MAXN * 4];
+    uint64_t seed = 17;
+    size_t tested = 0;
+    wl_kernels k;
+
+    for (size_t i = 0; i < NR * MAXN; i++)
+        x[i] = tu_randf(&seed);
+    for (size_t i = 0; i < NT * MAXN; i++)
+        y[i] = tu_randf(&seed);
+    for (size_t run = 0; run < 2 * TU_N_LEVELS; run++) {
+        const size_t m = run % TU_N_LEVELS;
+        const int again = run >= TU_N_LEVELS;
+        char name[80];
+        if (!tu_runnable(tu_level_masks[m]) || (again && !(tu_level_masks[m] & WOOLLY_ISA_AVX512)))
+            continue;
+        snprintf(name, sizeof name, "%s", wl_kernels_fill(&k, tu_level_masks[m]));
+#ifdef HAVE_AVX512
+        if (again) {
+            const int pf = !wl_cpu_prefetch_float_rows();
+            wl_kernels_avx512_float_prefetch(&k, pf);
+            snprintf(name + strlen(name), sizeof name - strlen(name), " (%s prefetches)", pf ? "with" : "without");
+        }
+#endif
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+            const wl_type_kernels *tk = &k.type[types[t]];
+            const wl_type_kernels *ak = &k.type[tk->vec_dot_type];
+            if (!tk->gemm)
+                continue;
+            for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+                const size_t n = cols[c];
+                const size_t wrow = n * woolly_type_block_bytes(types[t]), arow = n * woolly_type_block_bytes(tk->vec_dot_type);
+                for (size_t r = 0; r < NR; r++)
+                    tk->from_float(x + r * n, wq + r * wrow, n);
+                for (size_t j = 0; j < NT; j++) {
+                    ak->from_float(y + j * n, aq + j * arow, n);
+                    for (size_t r = 0; r < NR; r++)
+                        want[j * LDO + r] = tk->vec_dot(n, wq + r * wrow, aq + j * arow);
+                }
+                for (size_t nr = 1; nr <= NR; nr++)
+                    for (size_t ti = 0; ti < sizeof toks / sizeof toks[0]; ti++) {
+                        const size_t nt = toks[ti];
+                        for (size_t i = 0; i < NT * LDO; i++)
+                            got[i] = 12345.0f;
+                        tk->gemm(n, wq, wrow, nr, aq, arow, NULL, nt, got, LDO);
+                        /* The first output that differs (one assertion a product: each costs a write). */
+                        size_t bad = NT * LDO;
+                        float w = 0;
+                        for (size_t i = 0; i < NT * LDO && bad == NT * LDO; i++) {
+                            w = i / LDO < nt && i % LDO < nr ? want[i] : 12345.0f;
+                            if (memcmp(&got[i], &w, sizeof w) != 0)
+                                bad = i;
+                        }
+                        ck_assert_msg(bad == NT * LDO, "%s %s gemm n=%zu rows=%zu tokens=%zu: out[%zu][%zu] %.9g, not %.9g",
+                                      name, woolly_type_name(types[t]), n, nr, nt, bad / LDO, bad % LDO,
+                                      bad < NT * LDO ? (double)got[bad] : 0.0, (double)w);
+                        tested++;
+                    }
+            }
+        }
+    }
+    /* A machine with AVX-512 has run the tiles both ways. */
+    ck_assert(tested > 0 || !tu_runnable(WOOLLY_ISA_AVX2 | WOOLLY_ISA_AVX512));
+}
+END_TEST
+
 /* ggml_v_expf: within 2 ulp of exp (4 * 2^-24 relative; the worst over
  * every float in [-87, 88] is 3.8), its limits as ggml's. */
 START_TEST(ggml_expf_is_accurate)
@@ -566,6 +644,7 @@ int main(void)
     tcase_add_test(tc, gemm_i8_is_exact);
     tcase_add_test(tc, amx_tiles_take_the_products);
     tcase_add_test(tc, type_kernels_match_scalar);
+    tcase_add_test(tc, float_gemm_matches_vec_dot);
     tcase_add_test(tc, llama_order_kernels_match_scalar);
     tcase_add_test(tc, rope_matches_scalar);
     tcase_add_test(tc, ggml_expf_is_accurate);

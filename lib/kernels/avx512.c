@@ -800,8 +800,9 @@ void wl_kernels_avx512_subnormals(wl_kernels *k, int fast)
  * FT_KTOK tokens take whole rows a tile: each row is prefetched FT_PF
  * bytes ahead into L1, and the next tile's rows in address order into L2
  * (one stream the L2 streamer follows: one token 6.8 -> 7.1 t/s on the
- * TinyLlama shape).  More tokens go in blocks of FT_BLOCK and the columns
- * in chunks (float_chunked).
+ * TinyLlama shape), on the CPUs that gain from it (float_gemm's PF).
+ * More tokens go in blocks of FT_BLOCK and the columns in chunks
+ * (float_chunked).
  * Rows of n % 16 != 0 take the vec_dot (its tail differs per type). */
 #define FT_BLOCK 32
 #define FT_PF 1024  /* bytes of each row prefetched ahead (one token: 5.7 -> 6.7 t/s) */
@@ -919,8 +920,10 @@ static void float_chunked(int half, size_t n, const uint8_t *W, size_t w_stride,
     }
 }
 
-static void float_gemm(int half, size_t n, const void *w, size_t w_stride, size_t nr, const void *a,
-                       size_t a_stride, size_t n_tok, float *out, size_t ldo)
+/* PF: the one-token tiles' software prefetches (wl_cpu_prefetch_float_rows). */
+static inline __attribute__((always_inline)) void float_gemm(int half, int pf, size_t n, const void *w,
+                                                             size_t w_stride, size_t nr, const void *a,
+                                                             size_t a_stride, size_t n_tok, float *out, size_t ldo)
 {
     const uint8_t *W = w, *A = a;
 
@@ -941,25 +944,30 @@ static void float_gemm(int half, size_t n, const void *w, size_t w_stride, size_
             const int tt = n_tok - t < 4 ? (int)(n_tok - t) : 4;
             const uint8_t *wr = W + r * w_stride, *at = A + t * a_stride;
             float *o = out + t * ldo + r;
-#define FT_ROW(R, T) float_tile(half, R, T, 1, 0, n, wr, w_stride, at, a_stride, NULL, 1, 1, o, ldo)
+#define FT_ROW(R, T) float_tile(half, R, T, pf, 0, n, wr, w_stride, at, a_stride, NULL, 1, 1, o, ldo)
             FT_CASES(FT_ROW)
 #undef FT_ROW
         }
     }
 }
 
-static void f32_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                     const void *aux, size_t n_tok, float *out, size_t ldo)
-{
-    (void)aux;
-    float_gemm(0, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
-}
+#define FLOAT_GEMM(name, half, pf)                                                                            \
+    static void name(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,      \
+                     const void *aux, size_t n_tok, float *out, size_t ldo)                                    \
+    {                                                                                                          \
+        (void)aux;                                                                                             \
+        float_gemm(half, pf, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);                                \
+    }
+FLOAT_GEMM(f32_gemm, 0, 1)
+FLOAT_GEMM(f16_gemm, 1, 1)
+FLOAT_GEMM(f32_gemm_hw, 0, 0)   /* the hardware's prefetchers only */
+FLOAT_GEMM(f16_gemm_hw, 1, 0)
+#undef FLOAT_GEMM
 
-static void f16_gemm(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
-                     const void *aux, size_t n_tok, float *out, size_t ldo)
+void wl_kernels_avx512_float_prefetch(wl_kernels *k, int pf)
 {
-    (void)aux;
-    float_gemm(1, n, w, w_stride, nr, a, a_stride, n_tok, out, ldo);
+    k->type[WOOLLY_TYPE_F32].gemm = pf ? f32_gemm : f32_gemm_hw;
+    k->type[WOOLLY_TYPE_F16].gemm = pf ? f16_gemm : f16_gemm_hw;
 }
 
 void wl_kernels_init_avx512(wl_kernels *k)
@@ -967,8 +975,6 @@ void wl_kernels_init_avx512(wl_kernels *k)
     xq_init(k);
     k->type[WOOLLY_TYPE_F32].vec_dot = f32_vec_dot;
     k->type[WOOLLY_TYPE_F16].vec_dot = f16_vec_dot;
-    k->type[WOOLLY_TYPE_F32].gemm = f32_gemm;
-    k->type[WOOLLY_TYPE_F16].gemm = f16_gemm;
     k->type[WOOLLY_TYPE_BF16].vec_dot = bf16_vec_dot;
     k->dot_f32 = dot_f32;
     k->dot_i8 = dot_i8;
@@ -979,4 +985,5 @@ void wl_kernels_init_avx512(wl_kernels *k)
     k->scale = scale;
     k->rope = rope;
     wl_kernels_avx512_subnormals(k, wl_cpu_fast_subnormals());
+    wl_kernels_avx512_float_prefetch(k, wl_cpu_prefetch_float_rows());
 }

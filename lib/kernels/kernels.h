@@ -214,6 +214,15 @@ int wl_cpu_fast_subnormals(void);
  * wl_cpu_fast_subnormals says; tests reach both. */
 void wl_kernels_avx512_subnormals(wl_kernels *k, int fast);
 
+/* Whether this CPU's one-token F32 and F16 tiles should prefetch their
+ * rows in software (its hardware prefetchers do not follow them well). */
+int wl_cpu_prefetch_float_rows(void);
+
+/* K's F32 and F16 gemm made avx512.c's with (PF) or without those
+ * prefetches; the bits are the same.  wl_kernels_init_avx512 takes what
+ * wl_cpu_prefetch_float_rows says; tests reach both. */
+void wl_kernels_avx512_float_prefetch(wl_kernels *k, int pf);
+
 /* The signature of wl_type_kernels' gemm. */
 typedef void wl_gemm_fn(size_t n, const void *w, size_t w_stride, size_t nr, const void *a, size_t a_stride,
                         const void *aux, size_t nt, float *out, size_t ldo);
