@@ -259,6 +259,48 @@ START_TEST(type_kernels_match_scalar)
 }
 END_TEST
 
+/* Run RUN of 2 * TU_N_LEVELS: every level, then those with AVX-512 again
+ * with OTHER (one of avx512.c's choices taken the other way from this
+ * CPU's, which says so at NOTE).  Fills K and NAME; 0 where this build or
+ * this machine cannot run it. */
+static int fill_level_twice(wl_kernels *k, size_t run, void (*other)(wl_kernels *, char *, size_t), char *name,
+                            size_t size)
+{
+    const size_t m = run % TU_N_LEVELS;
+    const int again = run >= TU_N_LEVELS;
+
+    if (!tu_runnable(tu_level_masks[m]) || (again && !(tu_level_masks[m] & WOOLLY_ISA_AVX512)))
+        return 0;
+    snprintf(name, size, "%s", wl_kernels_fill(k, tu_level_masks[m]));
+    if (again)
+        other(k, name + strlen(name), size - strlen(name));
+    return 1;
+}
+
+/* The weighted sums of the other way with subnormals (wl_kernels_avx512_subnormals). */
+static void other_subnormals(wl_kernels *k, char *note, size_t size)
+{
+#ifdef HAVE_AVX512
+    const int fast = !wl_cpu_fast_subnormals();
+    wl_kernels_avx512_subnormals(k, fast);
+    snprintf(note, size, " (subnormals %s)", fast ? "in plain FMAs" : "around FMAs");
+#else
+    (void)k, (void)note, (void)size;
+#endif
+}
+
+/* The F32 and F16 tiles with the other prefetching (wl_kernels_avx512_float_prefetch). */
+static void other_float_prefetch(wl_kernels *k, char *note, size_t size)
+{
+#ifdef HAVE_AVX512
+    const int pf = !wl_cpu_prefetch_float_rows();
+    wl_kernels_avx512_float_prefetch(k, pf);
+    snprintf(note, size, " (%s prefetches)", pf ? "with" : "without");
+#else
+    (void)k, (void)note, (void)size;
+#endif
+}
+
 /* The F32 and F16 tiles of every level that has them, and at the levels
  * with AVX-512 again with their one-token prefetches taken the other way
  * (wl_kernels_avx512_float_prefetch): each output the bits of the level's
@@ -282,19 +324,9 @@ START_TEST(float_gemm_matches_vec_dot)
     for (size_t i = 0; i < NT * MAXN; i++)
         y[i] = tu_randf(&seed);
     for (size_t run = 0; run < 2 * TU_N_LEVELS; run++) {
-        const size_t m = run % TU_N_LEVELS;
-        const int again = run >= TU_N_LEVELS;
         char name[80];
-        if (!tu_runnable(tu_level_masks[m]) || (again && !(tu_level_masks[m] & WOOLLY_ISA_AVX512)))
+        if (!fill_level_twice(&k, run, other_float_prefetch, name, sizeof name))
             continue;
-        snprintf(name, sizeof name, "%s", wl_kernels_fill(&k, tu_level_masks[m]));
-#ifdef HAVE_AVX512
-        if (again) {
-            const int pf = !wl_cpu_prefetch_float_rows();
-            wl_kernels_avx512_float_prefetch(&k, pf);
-            snprintf(name + strlen(name), sizeof name - strlen(name), " (%s prefetches)", pf ? "with" : "without");
-        }
-#endif
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
             const wl_type_kernels *tk = &k.type[types[t]];
             const wl_type_kernels *ak = &k.type[tk->vec_dot_type];
@@ -397,20 +429,9 @@ START_TEST(llama_order_kernels_match_scalar)
      * the other way with subnormals (wl_kernels_avx512_subnormals): this
      * CPU's way and the other. */
     for (size_t run = 0; run < 2 * TU_N_LEVELS; run++) {
-        const size_t m = run % TU_N_LEVELS;
-        const int again = run >= TU_N_LEVELS;
         char name[80];
-        if (!tu_runnable(tu_level_masks[m]) || (again && !(tu_level_masks[m] & WOOLLY_ISA_AVX512)))
+        if (!fill_level_twice(&k, run, other_subnormals, name, sizeof name))
             continue;
-        snprintf(name, sizeof name, "%s", wl_kernels_fill(&k, tu_level_masks[m]));
-#ifdef HAVE_AVX512
-        if (again) {
-            const int fast = !wl_cpu_fast_subnormals();
-            wl_kernels_avx512_subnormals(&k, fast);
-            snprintf(name + strlen(name), sizeof name - strlen(name), " (subnormals %s)",
-                     fast ? "in plain FMAs" : "around FMAs");
-        }
-#endif
         for (size_t l = 0; l < N_LENGTHS; l++) {
             size_t n = lengths[l];
             float a = ref.dot_f32_ggml(n, x, y), b = k.dot_f32_ggml(n, x, y);
