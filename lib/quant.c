@@ -191,6 +191,12 @@ static int quantize_act_block(const float *x, float *d, int8_t qs[WL_QK])
     float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     int sum = 0;
 
+    /* Below 127 / FLT_MAX, 127 / amax is inf (and then x * id inf or
+     * NaN); d is 0 in f16 there, and the quants are made 0 too, as every
+     * level makes them (llama.cpp's are undefined). */
+    if (id > FLT_MAX)
+        id = 0.0f;
+
     *d = amax / 127.0f;
     for (int j = 0; j < WL_QK; j++) {
         qs[j] = (int8_t)clampi(wl_nearest_int(x[j] * id), -127, 127);
@@ -229,7 +235,9 @@ void wl_quantize_q8_k_act(const float *x, void *vy, size_t n)
     for (size_t i = 0; i < n / WL_QK_K; i++, x += WL_QK_K) {
         float max = signed_absmax(x, WL_QK_K);
         memset(y[i].bsums, 0, sizeof y[i].bsums);
-        if (max == 0.0f) {
+        /* |max| below 127 / FLT_MAX makes iscale infinite: a block of 0s,
+         * as every level makes it (llama.cpp's quants are undefined). */
+        if (max == 0.0f || fabsf(-127.0f / max) > FLT_MAX) {
             y[i].d = 0.0f;
             memset(y[i].qs, 0, sizeof y[i].qs);
             continue;

@@ -566,6 +566,17 @@ START_TEST(activation_quantizers_match_scalar)
     x[201] = 0.5f;
     x[202] = 1.5f;
     x[203] = -2.5f;
+    /* Q8_K super-blocks: one all zeros; one whose largest magnitude comes
+     * first negative, then positive (the first sets the sign of the
+     * scale); one whose largest is its last element; one of subnormals
+     * (and so Q8_0 blocks 56-63). */
+    for (size_t i = 1024; i < 1280; i++)
+        x[i] = 0.0f;
+    x[1280 + 37] = -9.0f;
+    x[1280 + 38] = 9.0f;
+    x[1536 + 255] = -20.0f;
+    for (size_t i = 1792; i < 2048; i++)
+        x[i] = 1e-40f * (float)((int)(i % 7) - 3);
     wl_kernels_fill(&ref, 0);
     for (size_t t = 0; t < sizeof act_types / sizeof act_types[0]; t++) {
         woolly_type type = act_types[t];
@@ -590,6 +601,18 @@ START_TEST(activation_quantizers_match_scalar)
     ck_assert_int_eq(b[6].qs[9], 0);
     ck_assert_int_eq(b[6].qs[10], 2);
     ck_assert_int_eq(b[6].qs[11], -2);
+    ck_assert_int_eq(b[56].qs[4], 0);   /* 1e-40: a block too small for a finite scale */
+    /* And those of Q8_K. */
+    const wl_block_q8_k *kb = (const wl_block_q8_k *)want;
+    ref.type[WOOLLY_TYPE_Q8_K].from_float(x, want, MAX_N);
+    ck_assert(kb[4].d == 0.0f && kb[4].qs[100] == 0 && kb[4].bsums[3] == 0);
+    ck_assert(kb[5].qs[37] == -127 && kb[5].qs[38] == 127);
+    int last = 0;
+    for (int j = 240; j < 256; j++)
+        last += kb[6].qs[j];
+    ck_assert(kb[6].qs[255] == -127 && kb[6].bsums[15] == last);
+    /* Magnitudes too small for a finite scale: 0s, at every level alike. */
+    ck_assert(kb[7].d == 0.0f && kb[7].qs[4] == 0 && kb[7].bsums[0] == 0);
 }
 END_TEST
 
