@@ -232,6 +232,13 @@ static void make_job(struct matmul_job *job, const wl_matrix *w, const wl_acts *
     }
 }
 
+int wl_same_acts(const wl_matrix *w1, const wl_matrix *w2)
+{
+    const wl_kernels *k = wl_kernels_get();
+
+    return k->type[w1->type].vec_dot_type == k->type[w2->type].vec_dot_type;
+}
+
 void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y, size_t ldy)
 {
     struct matmul_job job;

@@ -41,10 +41,9 @@ void wl_matmul(wl_pool *pool, const wl_matrix *w, const wl_acts *acts, float *y,
 void wl_matmul_many(wl_pool *pool, size_t n, const wl_matrix *const *w, const wl_acts *acts,
                     float *const *y, const size_t *ldy);
 
-/* Whether W1 and W2 multiply the same converted activations. */
-static inline int wl_same_acts(const wl_matrix *w1, const wl_matrix *w2)
-{
-    return w1->type == w2->type;
-}
+/* Whether W1 and W2 multiply the same converted activations: weights of
+ * types with one vec_dot type at this kernel level (Q4_K and Q6_K, as a
+ * Q4_K_M model mixes them, take Q8_K both). */
+int wl_same_acts(const wl_matrix *w1, const wl_matrix *w2);
 
 #endif /* WOOLLY_MATMUL_H */
