@@ -186,7 +186,7 @@ int wl_cpu_fast_subnormals(void)
  * VMs they were measured on, software prefetching of each row ahead and
  * of the next tile's rows made decoding faster (5.7 -> 7.1 t/s); on a
  * Zen 5, whose prefetchers follow the 4 streams, slower (F32 TinyLlama
- * tg32 10.7-11.0 against 11.8-13.5 t/s without, runs taken in turn).
+ * tg32 10.2-11.4 against 12.4-14.0 t/s without, runs taken in turn).
  * Earlier AMD families are left with the Intel way, unmeasured. */
 int wl_cpu_prefetch_float_rows(void)
 {
