@@ -558,6 +558,7 @@ START_TEST(activation_quantizers_match_scalar)
     static const woolly_type act_types[] = { WOOLLY_TYPE_Q8_0, WOOLLY_TYPE_Q8_1, WOOLLY_TYPE_Q8_K };
     static float x[MAX_N];
     static uint8_t want[MAX_N * 2], got[MAX_N * 2];
+    static wl_q8_k_aux ka[MAX_N / WL_QK_K];
     wl_kernels ref, k;
 
     fill_data(x, MAX_N, 15);
@@ -581,6 +582,17 @@ START_TEST(activation_quantizers_match_scalar)
      * levels convert them with F16C). */
     for (size_t i = 2048; i < 2304; i++)
         x[i] *= 1e-5f * (float)(1 + i % 9);
+    /* Q8_K super-blocks for the aux's fit bits: small quants but one
+     * (every sum fits in 16 bits); all +-127 (none does); one group of
+     * 127 and fifteen 64s, the rest 0 (its sum of |q|, 1087, is past a
+     * group's bound, 1023, and within a sub-block's, 2184). */
+    for (size_t i = 2304; i < 2560; i++)
+        x[i] *= 0.01f;
+    x[2304] = 1.0f;
+    for (size_t i = 2560; i < 2816; i++)
+        x[i] = i % 2 ? 1.0f : -1.0f;
+    for (size_t i = 2816; i < 3072; i++)
+        x[i] = i == 2816 ? 1.0f : i < 2832 ? 0.5f : 0.0f;
     wl_kernels_fill(&ref, 0);
     for (size_t t = 0; t < sizeof act_types / sizeof act_types[0]; t++) {
         woolly_type type = act_types[t];
@@ -617,6 +629,12 @@ START_TEST(activation_quantizers_match_scalar)
     ck_assert(kb[6].qs[255] == -127 && kb[6].bsums[15] == last);
     /* Magnitudes too small for a finite scale: 0s, at every level alike. */
     ck_assert(kb[7].d == 0.0f && kb[7].qs[4] == 0 && kb[7].bsums[0] == 0);
+    /* Super-blocks whose sums fit in 16 bits, all or some, and one whose
+     * sums do not: each of the aux's fit bits taken both ways. */
+    wl_q8_k_aux_fill(want, MAX_N, ka);
+    ck_assert_int_eq(ka[9].fit16, 3);
+    ck_assert_int_eq(ka[10].fit16, 0);
+    ck_assert_int_eq(ka[11].fit16, 1);
 }
 END_TEST
 
