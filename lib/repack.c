@@ -111,24 +111,19 @@ woolly_status wl_model_repack(woolly_model *m, wl_pool *pool, int in_place)
     wl_matrix **ws = malloc(cap * sizeof *ws);
     struct repack_item *items = malloc(cap * sizeof *items);
     struct repack_job job = { items, 0, 0, 0, 0 };
+    woolly_status st = WOOLLY_ERR_NOMEM;
     size_t n, copied = 0;
 
-    if (!ws || !items) {
-        free(ws);
-        free(items);
-        return WOOLLY_ERR_NOMEM;
-    }
+    if (!ws || !items)
+        goto out;
     n = matrices(m, ws);
     /* What a copy needs: everything of a mapped file, the tied output of
      * memory woolly owns. */
     for (size_t i = 0; i < n; i++)
         if (repackable(ws[i]) && (!in_place || ws[i]->data == m->tok_embd.data))
             copied += ws[i]->rows * ws[i]->row_bytes;
-    if (copied && !(m->packed_store = wl_alloc_huge(copied))) {
-        free(ws);
-        free(items);
-        return WOOLLY_ERR_NOMEM;
-    }
+    if (copied && !(m->packed_store = wl_alloc_huge(copied)))
+        goto out;
     m->packed_size = copied;
     copied = 0;
     for (size_t i = 0; i < n; i++) {
@@ -148,12 +143,8 @@ woolly_status wl_model_repack(woolly_model *m, wl_pool *pool, int in_place)
             copied += w->rows * w->row_bytes;
     }
     wl_pool_run(pool, repack_strips, &job);
-    if (atomic_load(&job.failed)) {
-        /* Some strips repacked in place, others not: the model is lost. */
-        free(ws);
-        free(items);
-        return WOOLLY_ERR_NOMEM;
-    }
+    if (atomic_load(&job.failed))
+        goto out;   /* some strips repacked in place, others not: the model is lost */
     for (size_t i = 0; i < job.n_items; i++) {
         wl_matrix *w = items[i].w;
         const size_t size = w->rows * w->row_bytes;
@@ -166,7 +157,9 @@ woolly_status wl_model_repack(woolly_model *m, wl_pool *pool, int in_place)
     }
     wl_log(WOOLLY_LOG_INFO, "repacked %zu matrices (%zu MB) for the kernels", job.n_items,
            (size_t)(m->n_bytes_repacked >> 20));
+    st = WOOLLY_OK;
+out:
     free(ws);
     free(items);
-    return WOOLLY_OK;
+    return st;
 }
